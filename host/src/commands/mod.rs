@@ -1,0 +1,110 @@
+//! The subcommands, one file each, and what they share: global options and output.
+
+mod graph;
+mod new;
+mod plan;
+mod run;
+mod status;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use vytal_host::{Catalog, Manifest, Plan, Target};
+
+/// Exit code: something is pending or a check failed.
+pub const EXIT_CHECK: u8 = 1;
+
+/// Applies VytalWatch's module migrations to PostgreSQL, safely and on the record.
+///
+/// Modules, versions and requirements come from migrations.toml (compiled in;
+/// --manifest reads another). Every applied migration is recorded in a ledger,
+/// and every run in an append-only event log, in the `vytal` schema.
+///
+/// Connection: --database-url, else DATABASE_URL, else DB_HOST, DB_PORT,
+/// DB_USERNAME, DB_PASSWORD and DB_DATABASE; a .env file is read first.
+/// Logs go to stderr, filtered by VYTAL_LOG (e.g. VYTAL_LOG=debug).
+///
+/// Exit codes: 0 success, 1 something is pending or a check failed, 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "vytal-host", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// PostgreSQL URL, e.g. postgres://USER@HOST:5432/DB [default: DATABASE_URL, then DB_* variables]
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Read this manifest instead of the compiled-in migrations.toml
+    #[arg(long, global = true, value_name = "PATH", env = "VYTAL_MANIFEST")]
+    manifest: Option<PathBuf>,
+    /// Print results as JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Run(run::Args),
+    Status(status::Args),
+    Plan(plan::Args),
+    Graph(graph::Args),
+    New(new::Args),
+}
+
+/// Runs the chosen subcommand.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run::run(&cli.global, args).await,
+        Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Plan(args) => plan::run(&cli.global, args).await,
+        Command::Graph(args) => graph::run(&cli.global, args),
+        Command::New(args) => new::run(&cli.global, args),
+    }
+}
+
+impl Global {
+    /// The manifest and the build, resolved into a plan. Touches no database.
+    pub fn plan(&self) -> anyhow::Result<Plan> {
+        Ok(vytal_host::resolve(&self.manifest()?, &Catalog::linked())?)
+    }
+
+    fn manifest(&self) -> anyhow::Result<Manifest> {
+        Ok(match &self.manifest {
+            Some(path) => Manifest::load(path)?,
+            None => Manifest::embedded()?,
+        })
+    }
+
+    /// The database to use.
+    pub fn target(&self) -> anyhow::Result<Target> {
+        Target::from_env(self.database_url.as_deref()).context("no usable database settings")
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+pub fn out(text: impl std::fmt::Display) {
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{text}").is_err() {
+        std::process::exit(0);
+    }
+}
+
+/// Writes a value as pretty JSON on stdout.
+pub fn out_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    out(serde_json::to_string_pretty(value).context("cannot encode the result as JSON")?);
+    Ok(())
+}
+
+/// Milliseconds for humans.
+pub fn ms(ms: f64) -> String {
+    if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.1} ms") }
+}

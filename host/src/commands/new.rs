@@ -1,0 +1,37 @@
+//! `vytal-host new`: scaffold the next migration of a module.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use vytal_host::Catalog;
+
+use super::{Global, out};
+
+/// Create the next migration's up and down files in a module crate.
+///
+/// Files go to modules/MODULE/migrations/VERSION/NNNN_NAME.{up,down}.sql,
+/// VERSION being the module's current version. Rebuild to embed them.
+/// For a new module version, first raise the version in the crate's
+/// Cargo.toml and in migrations.toml.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The module to add the migration to
+    #[arg(long, short = 'm', value_name = "MODULE")]
+    module: String,
+    /// The migration name: lowercase words joined by underscores
+    name: String,
+    /// The workspace root
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let catalog = Catalog::linked();
+    let dir = catalog.module(&args.module).map(|m| m.dir.clone()).unwrap_or_default();
+    let (up, down) = vytal_host::scaffold::new_migration(&plan, &args.root, &args.module, &args.name, &dir)
+        .context("cannot scaffold the migration")?;
+    out(format!("created {}\ncreated {}", up.display(), down.display()));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,108 @@
+//! `vytal-host plan`: the ordered plan, and the exact SQL, before anything runs.
+
+use std::process::ExitCode;
+
+use vytal_host::PlannedMigration;
+use vytal_host::apply::check_modules;
+use vytal_host::ledger::Ledger;
+use vytal_host::state::Assessment;
+
+use super::{EXIT_CHECK, Global, out, out_json};
+
+/// Show the migrations `run` would apply, in order; with --sql, the exact SQL.
+///
+/// Compares with the database's ledger (read only). With --all, shows the
+/// whole plan as for an empty database and needs no database at all.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this module (repeatable) and what it requires
+    #[arg(long = "module", short = 'm', value_name = "MODULE")]
+    modules: Vec<String>,
+    /// Print the SQL of each migration exactly as it will be sent
+    #[arg(long)]
+    sql: bool,
+    /// Ignore the database: the full plan from an empty database
+    #[arg(long)]
+    all: bool,
+    /// Exit with 1 when anything is pending
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Step<'a> {
+    module: &'a str,
+    id: &'a str,
+    name: &'a str,
+    version: String,
+    file: &'a str,
+    transaction: bool,
+    checksum: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sql: Option<&'a str>,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let wanted = check_modules(&plan, &args.modules)?;
+    let steps: Vec<&PlannedMigration> = if args.all {
+        wanted.iter().map(|&i| &plan.migrations()[i]).collect()
+    } else {
+        let target = global.target()?;
+        let mut conn = target.connect("vytal-host plan").await?;
+        let rows = Ledger::new(&plan.settings().ledger_schema).applied(&mut conn).await?;
+        let assessment = Assessment::new(&plan, rows);
+        if !assessment.edited.is_empty() {
+            return Err(vytal_host::ApplyError::Edited(assessment.edited).into());
+        }
+        wanted.iter().filter(|i| assessment.pending.contains(i)).map(|&i| &plan.migrations()[i]).collect()
+    };
+    let settings = plan.settings();
+    if global.json {
+        let json: Vec<Step> = steps
+            .iter()
+            .map(|m| Step {
+                module: &m.module,
+                id: &m.id,
+                name: &m.name,
+                version: m.version.to_string(),
+                file: &m.up_path,
+                transaction: !m.directives.no_transaction,
+                checksum: &m.checksum,
+                sql: args.sql.then_some(m.up.as_ref()),
+            })
+            .collect();
+        out_json(&json)?;
+    } else if args.sql {
+        for m in &steps {
+            let lock = m.directives.lock_timeout.unwrap_or(settings.lock_timeout);
+            let statement = m.directives.statement_timeout.unwrap_or(settings.statement_timeout);
+            out(format!(
+                "-- ==== {} ({} {}) from {}\n-- {}; lock_timeout {}ms, statement_timeout {}ms\n{}",
+                m.label(),
+                m.module,
+                m.version,
+                m.up_path,
+                if m.directives.no_transaction {
+                    "runs outside a transaction"
+                } else {
+                    "runs in its own transaction with its ledger row"
+                },
+                lock.as_millis(),
+                statement.as_millis(),
+                m.up.trim_end()
+            ));
+        }
+    } else {
+        for (n, m) in steps.iter().enumerate() {
+            let mode = if m.directives.no_transaction { "  (no transaction)" } else { "" };
+            out(format!("{:>4}. {} ({}){mode}", n + 1, m.label(), m.version));
+        }
+        out(if steps.is_empty() {
+            "nothing to apply".to_owned()
+        } else {
+            format!("{} migration(s) to apply", steps.len())
+        });
+    }
+    Ok(if args.check && !steps.is_empty() { ExitCode::from(EXIT_CHECK) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,56 @@
+//! `vytal-host status`: what is applied and pending, per module.
+
+use std::process::ExitCode;
+
+use super::{EXIT_CHECK, Global, out, out_json};
+
+/// Show, per module, the version built, and the migrations applied and pending.
+///
+/// Reads the ledger only: takes no lock and writes nothing.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Exit with 1 when anything is pending or an applied migration was edited
+    #[arg(long)]
+    check: bool,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let target = global.target()?;
+    let report = vytal_host::status(&plan, &target).await?;
+    if global.json {
+        out_json(&report)?;
+    } else {
+        out(format!("database: {}   ledger: schema {}", report.database, report.ledger_schema));
+        out(format!("{:<20} {:>8} {:>8} {:>8} {:>8}", "MODULE", "BUILT", "AT", "APPLIED", "PENDING"));
+        for m in &report.modules {
+            out(format!(
+                "{:<20} {:>8} {:>8} {:>8} {:>8}",
+                m.module,
+                m.version,
+                m.applied_version.as_deref().unwrap_or("-"),
+                m.applied.len(),
+                m.pending.len()
+            ));
+            for p in &m.pending {
+                out(format!("    pending {}_{} ({})", p.id, p.name, p.version));
+            }
+        }
+        for e in &report.edited {
+            out(format!(
+                "EDITED {}: applied checksum {}, file {} ({})",
+                e.migration, e.applied_checksum, e.file_checksum, e.path
+            ));
+        }
+        for u in &report.unknown {
+            out(format!("UNKNOWN {u}: in the ledger, not in this build"));
+        }
+        out(if report.pending == 0 {
+            "up to date".to_owned()
+        } else {
+            format!("{} migration(s) pending; apply them with `vytal-host run`", report.pending)
+        });
+    }
+    let dirty = report.pending > 0 || !report.edited.is_empty();
+    Ok(if args.check && dirty { ExitCode::from(EXIT_CHECK) } else { ExitCode::SUCCESS })
+}

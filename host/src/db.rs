@@ -1,0 +1,183 @@
+//! Where to connect, and connecting.
+//!
+//! The target comes from `--database-url`, else `DATABASE_URL`, else the
+//! platform's `DB_HOST`/`DB_PORT`/`DB_USERNAME`/`DB_PASSWORD`/`DB_DATABASE`
+//! (a `.env` file is read first by the binary). The password is kept only
+//! inside the connect options: [`Target`]'s `Display` never shows it.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+/// Errors finding or reaching the database.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// No connection settings anywhere.
+    #[error(
+        "no database given; pass --database-url postgres://USER@HOST:PORT/DB, set DATABASE_URL, or set DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE (a .env file is read too)"
+    )]
+    Missing,
+    /// The URL does not parse.
+    #[error(
+        "the database URL from {source_name} is not valid ({reason}); write it as postgres://USER[:PASSWORD]@HOST:PORT/DATABASE"
+    )]
+    BadUrl {
+        /// Where the URL came from.
+        source_name: &'static str,
+        /// The parser's reason, with any password removed.
+        reason: String,
+    },
+    /// A `DB_*` variable is malformed.
+    #[error("{0}")]
+    BadVariable(String),
+    /// The server refused or could not be reached.
+    #[error("cannot connect to {target}: {reason}")]
+    Unreachable {
+        /// The target, without password.
+        target: String,
+        /// The driver's reason.
+        reason: String,
+    },
+}
+
+/// A database to connect to.
+#[derive(Clone)]
+pub struct Target {
+    options: PgConnectOptions,
+    /// Where the settings came from, for messages.
+    pub source_name: &'static str,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Target({self})")
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "postgres://{}@{}:{}/{}",
+            self.user(),
+            self.options.get_host(),
+            self.options.get_port(),
+            self.database()
+        )
+    }
+}
+
+impl Target {
+    /// Picks the target from an explicit URL or the environment.
+    pub fn from_env(url: Option<&str>) -> Result<Self, ConnectError> {
+        if let Some(url) = url {
+            return Self::from_url(url, "--database-url");
+        }
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.is_empty()
+        {
+            return Self::from_url(&url, "DATABASE_URL");
+        }
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let (host, port, user, password, database) =
+            (var("DB_HOST"), var("DB_PORT"), var("DB_USERNAME"), var("DB_PASSWORD"), var("DB_DATABASE"));
+        if host.is_none() && database.is_none() {
+            return Err(ConnectError::Missing);
+        }
+        let mut options = PgConnectOptions::new().host(host.as_deref().unwrap_or("localhost"));
+        if let Some(port) = port {
+            let port = port.parse().map_err(|_| {
+                ConnectError::BadVariable(format!("DB_PORT `{port}` is not a port number; set it to e.g. 5432"))
+            })?;
+            options = options.port(port);
+        }
+        if let Some(user) = user {
+            options = options.username(&user);
+        }
+        if let Some(password) = password {
+            options = options.password(&password);
+        }
+        if let Some(database) = database {
+            options = options.database(&database);
+        }
+        Ok(Target { options, source_name: "DB_* variables" })
+    }
+
+    /// Parses a `postgres://` URL.
+    pub fn from_url(url: &str, source_name: &'static str) -> Result<Self, ConnectError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| ConnectError::BadUrl { source_name, reason: redact(&e.to_string(), url) })?;
+        Ok(Target { options, source_name })
+    }
+
+    /// The database name.
+    pub fn database(&self) -> &str {
+        self.options.get_database().unwrap_or(self.user())
+    }
+
+    /// The user name.
+    pub fn user(&self) -> &str {
+        self.options.get_username()
+    }
+
+    /// The server host as configured.
+    pub fn host(&self) -> &str {
+        self.options.get_host()
+    }
+
+    /// The same server, another database.
+    pub fn with_database(&self, database: &str) -> Self {
+        Target { options: self.options.clone().database(database), source_name: self.source_name }
+    }
+
+    /// Opens one connection, named `application` in `pg_stat_activity`.
+    ///
+    /// For a server on this machine reached over TCP, the local Unix socket of
+    /// the same port is used when it exists: the driver does not disable
+    /// Nagle's algorithm, which costs tens of milliseconds per round trip on
+    /// loopback TCP. `VYTAL_TCP=1` turns that off.
+    pub async fn connect(&self, application: &str) -> Result<PgConnection, ConnectError> {
+        let options = self.options.clone().application_name(application).disable_statement_logging();
+        if let Some(dir) = self.local_socket_dir() {
+            let via_socket = options.clone().socket(dir);
+            if let Ok(conn) = via_socket.connect().await {
+                return Ok(conn);
+            }
+        }
+        options
+            .connect()
+            .await
+            .map_err(|e| ConnectError::Unreachable { target: self.to_string(), reason: e.to_string() })
+    }
+
+    fn local_socket_dir(&self) -> Option<&'static str> {
+        if std::env::var("VYTAL_TCP").is_ok_and(|v| v == "1") {
+            return None;
+        }
+        if !matches!(self.options.get_host(), "localhost" | "127.0.0.1" | "::1") {
+            return None;
+        }
+        let port = self.options.get_port();
+        ["/var/run/postgresql", "/run/postgresql", "/tmp"]
+            .into_iter()
+            .find(|dir| Path::new(&format!("{dir}/.s.PGSQL.{port}")).exists())
+    }
+}
+
+/// Removes a URL's password from a message.
+fn redact(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(auth, _)| auth.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(p) => message.replace(p, "***"),
+        None => message.to_owned(),
+    }
+}

@@ -1,0 +1,241 @@
+//! The ledger: what has been applied, and the append-only event log.
+//!
+//! Both live in their own schema (`vytal` by default). A row in
+//! `migrations` is written in the same transaction as the migration it
+//! records, so the two cannot disagree. `events` is the audit trail: the
+//! host only ever inserts into it, and a trigger refuses UPDATE, DELETE and
+//! TRUNCATE from anyone.
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::resolve::PlannedMigration;
+
+/// A ledger row as read back.
+#[derive(Debug, Clone)]
+pub struct AppliedRow {
+    /// Module.
+    pub module: String,
+    /// Migration id.
+    pub id: String,
+    /// Migration name.
+    pub name: String,
+    /// Module version the migration belongs to.
+    pub module_version: String,
+    /// Checksum of the SQL that ran.
+    pub checksum: String,
+    /// The down SQL, as it was at apply time.
+    pub down_sql: String,
+    /// When.
+    pub applied_at: String,
+}
+
+/// Who is running the host, recorded with every row and event.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The operating-system user.
+    pub os_user: String,
+    /// The machine's host name.
+    pub host: String,
+}
+
+impl Actor {
+    /// The current OS user and host name.
+    pub fn current() -> Self {
+        let os_user =
+            std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".to_owned());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "unknown".to_owned());
+        Actor { os_user, host }
+    }
+}
+
+/// One event for the log.
+#[derive(Debug, Clone, Default)]
+pub struct Event<'a> {
+    /// `run` for a whole command, `migration` for one migration.
+    pub kind: &'a str,
+    /// The command line, e.g. `run --module medications`.
+    pub command: &'a str,
+    /// `applied`, `failed`, `nothing-pending`, `succeeded`, `refused`.
+    pub outcome: &'a str,
+    /// The module, for migration events.
+    pub module: Option<&'a str>,
+    /// The migration id, for migration events.
+    pub migration: Option<&'a str>,
+    /// The error message, if it failed.
+    pub error: Option<&'a str>,
+    /// Wall time in milliseconds.
+    pub duration_ms: f64,
+    /// Extra facts as JSON (counts, the migration name, the failing statement).
+    pub details: serde_json::Value,
+}
+
+/// Access to the ledger in one schema.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    schema: String,
+}
+
+impl Ledger {
+    /// The ledger in `schema` (validated by the manifest to be a plain name).
+    pub fn new(schema: &str) -> Self {
+        Ledger { schema: schema.to_owned() }
+    }
+
+    /// The schema name.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Whether the ledger tables exist yet.
+    pub async fn exists(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        let row = sqlx::query("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL")
+            .bind(format!("\"{}\".migrations", self.schema))
+            .bind(format!("\"{}\".events", self.schema))
+            .fetch_one(conn)
+            .await?;
+        row.try_get(0)
+    }
+
+    /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
+    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.exists(conn).await? {
+            return Ok(());
+        }
+        let s = &self.schema;
+        let ddl = format!(
+            r#"BEGIN;
+CREATE SCHEMA IF NOT EXISTS "{s}";
+COMMENT ON SCHEMA "{s}" IS 'vytal migration ledger (format 1): applied migrations and the append-only event log';
+CREATE TABLE IF NOT EXISTS "{s}".migrations (
+    module            text        NOT NULL,
+    id                text        NOT NULL,
+    name              text        NOT NULL,
+    module_version    text        NOT NULL,
+    checksum          text        NOT NULL,
+    down_sql          text        NOT NULL,
+    applied_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    applied_by_db     text        NOT NULL DEFAULT current_user,
+    applied_by_os     text        NOT NULL,
+    applied_by_host   text        NOT NULL,
+    duration_ms       double precision NOT NULL,
+    PRIMARY KEY (module, id)
+);
+CREATE TABLE IF NOT EXISTS "{s}".events (
+    seq               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at                timestamptz NOT NULL DEFAULT clock_timestamp(),
+    kind              text        NOT NULL,
+    command           text        NOT NULL,
+    outcome           text        NOT NULL,
+    module            text,
+    migration         text,
+    error             text,
+    duration_ms       double precision NOT NULL,
+    db_user           text        NOT NULL DEFAULT current_user,
+    os_user           text        NOT NULL,
+    host              text        NOT NULL,
+    host_version      text        NOT NULL,
+    details           jsonb       NOT NULL DEFAULT '{{}}'
+);
+CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    RAISE EXCEPTION 'the vytal event log is append-only: % is not allowed', TG_OP;
+END
+$fn$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON "{s}".events
+    FOR EACH ROW EXECUTE FUNCTION "{s}".events_append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
+    FOR EACH STATEMENT EXECUTE FUNCTION "{s}".events_append_only();
+COMMIT;"#
+        );
+        sqlx::raw_sql(AssertSqlSafe(ddl)).execute(conn).await?;
+        Ok(())
+    }
+
+    /// Every applied migration, oldest first. An absent ledger means none.
+    pub async fn applied(&self, conn: &mut PgConnection) -> Result<Vec<AppliedRow>, sqlx::Error> {
+        if !self.exists(conn).await? {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT module, id, name, module_version, checksum, down_sql, \
+             to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+             FROM \"{}\".migrations ORDER BY applied_at, module, id",
+            self.schema
+        )))
+        .fetch_all(conn)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AppliedRow {
+                    module: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    module_version: r.try_get(3)?,
+                    checksum: r.try_get(4)?,
+                    down_sql: r.try_get(5)?,
+                    applied_at: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records an applied migration and its event, inside the caller's transaction.
+    pub async fn record_applied(
+        &self,
+        conn: &mut PgConnection,
+        m: &PlannedMigration,
+        actor: &Actor,
+        command: &str,
+        duration_ms: f64,
+    ) -> Result<(), sqlx::Error> {
+        let s = &self.schema;
+        sqlx::query(AssertSqlSafe(format!(
+            "WITH row AS (INSERT INTO \"{s}\".migrations \
+               (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) \
+             INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
+             VALUES ('migration', $10, 'applied', $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
+        )))
+        .bind(&m.module)
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(m.version.to_string())
+        .bind(&m.checksum)
+        .bind(m.down.as_ref())
+        .bind(&actor.os_user)
+        .bind(&actor.host)
+        .bind(duration_ms)
+        .bind(command)
+        .bind(env!("CARGO_PKG_VERSION"))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends an event in its own statement (autocommit unless the caller is in a transaction).
+    pub async fn record_event(&self, conn: &mut PgConnection, e: &Event<'_>, actor: &Actor) -> Result<(), sqlx::Error> {
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO \"{}\".events (kind, command, outcome, module, migration, error, duration_ms, os_user, host, host_version, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            self.schema
+        )))
+        .bind(e.kind)
+        .bind(e.command)
+        .bind(e.outcome)
+        .bind(e.module)
+        .bind(e.migration)
+        .bind(e.error)
+        .bind(e.duration_ms)
+        .bind(&actor.os_user)
+        .bind(&actor.host)
+        .bind(env!("CARGO_PKG_VERSION"))
+        .bind(sqlx::types::Json(&e.details))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! The run lock: one session-level advisory lock per ledger.
+//!
+//! It is taken on the run's own connection (never a pooled one), so lock
+//! and unlock cannot land on different sessions, and a session lock does
+//! not deadlock with `CREATE INDEX CONCURRENTLY` as a transaction lock
+//! would. The server frees it if the process dies; [`RunLock::release`]
+//! frees it on every other path.
+
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgDatabaseError};
+
+/// Who holds the lock, for the error that says so.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// Backend pid.
+    pub pid: i32,
+    /// Its `application_name`.
+    pub application: String,
+    /// Its database user.
+    pub user: String,
+    /// When its session started (UTC).
+    pub since: String,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {}, application `{}`, user {}, connected since {}",
+            self.pid, self.application, self.user, self.since
+        )
+    }
+}
+
+/// Errors taking the lock.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// Another session kept the lock longer than the wait allows.
+    #[error(
+        "another run holds the migration lock ({}); waited {:.1}s. Let it finish and try again, raise host.lock_wait in migrations.toml, or if it is stuck end it with SELECT pg_terminate_backend({})",
+        holder.as_ref().map_or_else(|| "holder not visible to this user".to_owned(), ToString::to_string),
+        waited.as_secs_f64(),
+        holder.as_ref().map_or(0, |h| h.pid)
+    )]
+    Timeout {
+        /// How long we waited.
+        waited: Duration,
+        /// The holder, when visible.
+        holder: Option<Holder>,
+    },
+    /// The database failed otherwise.
+    #[error("cannot take the migration lock: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A held lock; call [`RunLock::release`] when done.
+#[derive(Debug)]
+pub struct RunLock {
+    key: i64,
+}
+
+/// The lock key for a ledger schema: stable across versions and hosts.
+pub fn key_for(schema: &str) -> i64 {
+    // FNV-1a: stable and dependency-free; the key only has to be the same everywhere.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in b"vytal-ledger:".iter().chain(schema.as_bytes()) {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+impl RunLock {
+    /// Waits up to `wait` for the lock on `schema`'s ledger.
+    pub async fn acquire(conn: &mut PgConnection, schema: &str, wait: Duration) -> Result<Self, LockError> {
+        let key = key_for(schema);
+        let started = Instant::now();
+        // Fast path: most runs find the lock free.
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut *conn).await?;
+        if got {
+            return Ok(RunLock { key });
+        }
+        tracing::info!(wait_ms = wait.as_millis() as u64, "waiting for the migration lock");
+        if !wait.is_zero() {
+            // lock_timeout bounds the wait and wakes us the moment the holder lets go.
+            let ms = wait.as_millis().max(1);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET lock_timeout = '{ms}ms'"))).execute(&mut *conn).await?;
+            let result = sqlx::query("SELECT pg_advisory_lock($1)").bind(key).execute(&mut *conn).await;
+            sqlx::raw_sql("RESET lock_timeout").execute(&mut *conn).await?;
+            match result {
+                Ok(_) => return Ok(RunLock { key }),
+                Err(e) if is_lock_timeout(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let holder = holder(conn, key).await?;
+        Err(LockError::Timeout { waited: started.elapsed(), holder })
+    }
+
+    /// Releases the lock. Dropping the connection releases it too.
+    pub async fn release(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(self.key).execute(conn).await?;
+        Ok(())
+    }
+}
+
+fn is_lock_timeout(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>()).is_some_and(|d| d.code() == "55P03")
+}
+
+/// The session holding the lock, if this user can see it.
+pub async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sqlx::Error> {
+    let unsigned = u64::from_ne_bytes(key.to_ne_bytes());
+    let (hi, lo) = (i64::try_from(unsigned >> 32).unwrap_or(0), i64::try_from(unsigned & 0xffff_ffff).unwrap_or(0));
+    let row = sqlx::query(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), \
+                coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), 'unknown') \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND l.classid::int8 = $1 AND l.objid::int8 = $2 AND l.objsubid = 1 LIMIT 1",
+    )
+    .bind(hi)
+    .bind(lo)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(Holder { pid: r.try_get(0)?, application: r.try_get(1)?, user: r.try_get(2)?, since: r.try_get(3)? })
+    })
+    .transpose()
+}

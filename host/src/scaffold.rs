@@ -1,0 +1,86 @@
+//! `new`: creates the next migration's up and down files in a module crate.
+
+use std::path::{Path, PathBuf};
+
+use crate::resolve::Plan;
+
+/// Errors scaffolding a migration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScaffoldError {
+    /// The module is not in the plan.
+    #[error("no module `{module}`; known modules: {known}")]
+    UnknownModule {
+        /// The name given.
+        module: String,
+        /// Names that exist.
+        known: String,
+    },
+    /// The migration name is not usable in a file name.
+    #[error("migration name `{0}` must be lowercase letters, digits and underscores, e.g. add_refill_reminders")]
+    BadName(String),
+    /// The module's crate folder is not here.
+    #[error("cannot find {0}; run this from the workspace root, or pass --root")]
+    NoCrate(PathBuf),
+    /// Writing failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Writes `NNNN_name.up.sql` and `.down.sql` under `root/<module dir>/migrations/<version>/`
+/// and returns both paths. The id is one more than the module's highest.
+pub fn new_migration(
+    plan: &Plan,
+    root: &Path,
+    module: &str,
+    name: &str,
+    dir: &str,
+) -> Result<(PathBuf, PathBuf), ScaffoldError> {
+    let Some(resolved) = plan.modules().get(module) else {
+        return Err(ScaffoldError::UnknownModule {
+            module: module.to_owned(),
+            known: plan.modules().keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(ScaffoldError::BadName(name.to_owned()));
+    }
+    let crate_dir = root.join(dir);
+    if !crate_dir.join("Cargo.toml").is_file() {
+        return Err(ScaffoldError::NoCrate(crate_dir.join("Cargo.toml")));
+    }
+    let next = plan
+        .migrations()
+        .iter()
+        .filter(|m| m.module == module)
+        .filter_map(|m| m.id.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let folder = crate_dir.join("migrations").join(resolved.version.to_string());
+    std::fs::create_dir_all(&folder).map_err(|source| ScaffoldError::Write { path: folder.clone(), source })?;
+    let stem = format!("{next:04}_{name}");
+    let up = folder.join(format!("{stem}.up.sql"));
+    let down = folder.join(format!("{stem}.down.sql"));
+    let header = |what: &str| {
+        format!(
+            "-- {module} {}: {name} ({what}).\n-- Runs in its own transaction with the ledger row; add `-- vytal:no-transaction` as the\n-- first line for CREATE INDEX CONCURRENTLY.\n\n",
+            resolved.version
+        )
+    };
+    for (path, text) in [(&up, header("up")), (&down, header("down: undo everything the up file creates"))] {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|source| ScaffoldError::Write { path: path.clone(), source })?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .map_err(|source| ScaffoldError::Write { path: path.clone(), source })?;
+    }
+    Ok((up, down))
+}

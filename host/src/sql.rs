@@ -1,0 +1,277 @@
+//! Reading migration SQL: statement boundaries, `-- vytal:` directives and checksums.
+//!
+//! Statements run one at a time (as `psql -f` does) so a failure names the
+//! exact statement and line. The splitter understands quotes, quoted
+//! identifiers, dollar quoting and nested block comments, which is all
+//! PostgreSQL needs to find a top-level `;`.
+
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// One top-level statement of a migration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The statement text, from its first token to its `;` (exclusive).
+    pub text: String,
+    /// 1-based line in the file where the statement starts.
+    pub line: usize,
+}
+
+/// Splits SQL into top-level statements, dropping empty and comment-only ones.
+pub fn split_statements(sql: &str) -> Vec<Statement> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 1;
+                i += 2;
+                while i < bytes.len() && depth > 0 {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b';' => {
+                if let Some(s) = start.take() {
+                    out.push(statement(sql, s, i));
+                }
+                i += 1;
+                continue;
+            }
+            _ if b.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        i = match b {
+            b'\'' => {
+                let escapes = i > 0 && matches!(bytes[i - 1], b'E' | b'e') && !ident_char_before(bytes, i - 1);
+                skip_quoted(bytes, i, b'\'', escapes)
+            }
+            b'"' => skip_quoted(bytes, i, b'"', false),
+            b'$' => skip_dollar(bytes, i),
+            _ => i + 1,
+        };
+    }
+    if let Some(s) = start {
+        out.push(statement(sql, s, bytes.len()));
+    }
+    out
+}
+
+fn ident_char_before(bytes: &[u8], i: usize) -> bool {
+    i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')
+}
+
+fn statement(sql: &str, start: usize, end: usize) -> Statement {
+    Statement { text: sql[start..end].trim_end().to_owned(), line: sql[..start].matches('\n').count() + 1 }
+}
+
+/// Returns the index just past a quoted run that opens at `i`.
+fn skip_quoted(bytes: &[u8], mut i: usize, quote: u8, backslash_escapes: bool) -> usize {
+    i += 1;
+    while i < bytes.len() {
+        if backslash_escapes && bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// Returns the index just past a `$tag$ ... $tag$` run, or past a lone `$`
+/// (a positional parameter such as `$1`).
+fn skip_dollar(bytes: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+        j += 1;
+    }
+    let tag_is_valid = bytes.get(j) == Some(&b'$') && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    if !tag_is_valid {
+        return i + 1;
+    }
+    let tag = &bytes[i..=j];
+    let mut k = j + 1;
+    while k + tag.len() <= bytes.len() {
+        if &bytes[k..k + tag.len()] == tag {
+            return k + tag.len();
+        }
+        k += 1;
+    }
+    bytes.len()
+}
+
+/// Normalises SQL for checksumming: line endings and trailing blanks do not count.
+pub fn normalise(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let trimmed = out.trim_end_matches('\n').len();
+    out.truncate(trimmed);
+    out
+}
+
+/// The hex SHA-256 of the normalised SQL: the identity of an applied migration's text.
+pub fn checksum(sql: &str) -> String {
+    let digest = Sha256::digest(normalise(sql).as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest.iter() {
+        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    hex
+}
+
+/// How a migration asks to be run, from `-- vytal:` lines at the top of its up file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// `-- vytal:no-transaction`: run outside a transaction (for `CREATE INDEX CONCURRENTLY`).
+    pub no_transaction: bool,
+    /// `-- vytal:lock-timeout 30s`: overrides the host's `lock_timeout` for this migration.
+    pub lock_timeout: Option<Duration>,
+    /// `-- vytal:statement-timeout 1h`: overrides the host's `statement_timeout`.
+    pub statement_timeout: Option<Duration>,
+}
+
+/// Parses the `-- vytal:` directives of a migration; `Err` describes the bad line.
+pub fn directives(sql: &str) -> Result<Directives, (usize, String)> {
+    let mut d = Directives::default();
+    for (n, line) in sql.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("--") else {
+            break; // directives only count before the first statement
+        };
+        let Some(directive) = rest.trim_start().strip_prefix("vytal:") else {
+            continue;
+        };
+        let mut words = directive.split_whitespace();
+        let key = words.next().unwrap_or_default();
+        let value = words.next();
+        let parse = |v: Option<&str>| -> Result<Duration, (usize, String)> {
+            let v = v.ok_or_else(|| (n + 1, format!("`vytal:{key}` needs a duration, e.g. `-- vytal:{key} 30s`")))?;
+            parse_duration(v).map_err(|e| (n + 1, format!("`vytal:{key}`: {e}")))
+        };
+        match key {
+            "no-transaction" => d.no_transaction = true,
+            "lock-timeout" => d.lock_timeout = Some(parse(value)?),
+            "statement-timeout" => d.statement_timeout = Some(parse(value)?),
+            other => {
+                return Err((
+                    n + 1,
+                    format!(
+                        "unknown directive `vytal:{other}`; known: no-transaction, lock-timeout, statement-timeout"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(d)
+}
+
+/// Parses `0`, `250ms`, `30s`, `5min`, `2h` (PostgreSQL's own units).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration; write e.g. 250ms, 30s, 5min, 2h or 0"))?;
+    let ms = match unit.trim() {
+        "" if n == 0 => 0,
+        "ms" => n,
+        "s" => n * 1_000,
+        "min" => n * 60_000,
+        "h" => n * 3_600_000,
+        _ => return Err(format!("`{text}` has no known unit; write e.g. 250ms, 30s, 5min, 2h or 0")),
+    };
+    Ok(Duration::from_millis(ms))
+}
+
+/// Maps a 1-based character position inside `statement` to a 1-based line of the file.
+pub fn line_of_position(statement: &Statement, position: usize) -> usize {
+    let upto: String = statement.text.chars().take(position.saturating_sub(1)).collect();
+    statement.line + upto.matches('\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_top_level_semicolons_only() {
+        let sql = "-- header; not a split\nCREATE TABLE \"a;b\" (x text DEFAULT 'it''s;');\n\
+                   /* outer /* nested; */ still; */\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n\
+                   SELECT E'\\';' ;\n\n  ;  \nSELECT $1";
+        let got: Vec<_> = split_statements(sql).into_iter().map(|s| (s.line, s.text)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "CREATE TABLE \"a;b\" (x text DEFAULT 'it''s;')".to_owned()),
+                (4, "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql".to_owned()),
+                (5, "SELECT E'\\';'".to_owned()),
+                (8, "SELECT $1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn checksum_ignores_line_endings_and_trailing_blanks() {
+        assert_eq!(checksum("SELECT 1;\r\nSELECT 2;  \r\n"), checksum("SELECT 1;\nSELECT 2;"));
+        assert_ne!(checksum("SELECT 1;"), checksum("SELECT 2;"));
+    }
+
+    #[test]
+    fn reads_directives_and_rejects_unknown_ones() {
+        let d = directives("-- vytal:no-transaction\n-- vytal:lock-timeout 30s\nCREATE INDEX CONCURRENTLY i ON t (x);")
+            .unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(d.lock_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(d.statement_timeout, None);
+        let err = directives("-- vytal:no-transactions\nSELECT 1;").unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("unknown directive `vytal:no-transactions`"), "{}", err.1);
+        assert!(directives("SELECT 1;\n-- vytal:bogus").is_ok(), "directives after SQL are plain comments");
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5min"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("5").is_err());
+    }
+}

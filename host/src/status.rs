@@ -1,0 +1,122 @@
+//! `status`: per module, the version built, what is applied and what is pending.
+
+use serde::Serialize;
+
+use crate::apply::ApplyError;
+use crate::db::Target;
+use crate::ledger::Ledger;
+use crate::resolve::Plan;
+use crate::state::{Assessment, Edited};
+
+/// One migration's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationState {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Module version it belongs to.
+    pub version: String,
+    /// When it was applied (UTC), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+}
+
+/// One module's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleStatus {
+    /// Module name.
+    pub module: String,
+    /// The version this build carries.
+    pub version: String,
+    /// The newest module version with every migration applied, if any.
+    pub applied_version: Option<String>,
+    /// Applied migrations.
+    pub applied: Vec<MigrationState>,
+    /// Pending migrations.
+    pub pending: Vec<MigrationState>,
+}
+
+/// The whole database's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    /// The database, without password.
+    pub database: String,
+    /// The ledger schema.
+    pub ledger_schema: String,
+    /// Modules in name order.
+    pub modules: Vec<ModuleStatus>,
+    /// Applied migrations whose files changed.
+    pub edited: Vec<Edited>,
+    /// Ledger rows unknown to this build (`module/id_name`).
+    pub unknown: Vec<String>,
+    /// Pending migrations in all.
+    pub pending: usize,
+}
+
+/// Reads the ledger (without locking or writing) and compares it with the plan.
+pub async fn status(plan: &Plan, target: &Target) -> Result<StatusReport, ApplyError> {
+    let mut conn = target.connect("vytal-host status").await?;
+    let ledger = Ledger::new(&plan.settings().ledger_schema);
+    let rows = ledger
+        .applied(&mut conn)
+        .await
+        .map_err(|source| ApplyError::Database { during: "reading the ledger", source })?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(build(plan, target, &Assessment::new(plan, rows)))
+}
+
+/// Builds a report from an assessment already made.
+pub fn build(plan: &Plan, target: &Target, a: &Assessment) -> StatusReport {
+    let modules = plan
+        .modules()
+        .values()
+        .map(|rm| {
+            let mut status = ModuleStatus {
+                module: rm.name.clone(),
+                version: rm.version.to_string(),
+                applied_version: None,
+                applied: Vec::new(),
+                pending: Vec::new(),
+            };
+            let mut complete_up_to: Option<semver::Version> = None;
+            let mut blocked = false;
+            let mut migrations: Vec<_> = plan.migrations().iter().filter(|m| m.module == rm.name).collect();
+            migrations.sort_by(|x, y| x.version.cmp(&y.version));
+            for m in migrations {
+                let row = a.applied.get(&(m.module.clone(), m.id.clone()));
+                let state = MigrationState {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    version: m.version.to_string(),
+                    applied_at: row.map(|r| r.applied_at.clone()),
+                };
+                if row.is_some() {
+                    status.applied.push(state);
+                    if !blocked {
+                        complete_up_to = Some(m.version.clone());
+                    }
+                } else {
+                    status.pending.push(state);
+                    if !blocked {
+                        // A version is only complete when all of its migrations are applied.
+                        if complete_up_to.as_ref() == Some(&m.version) {
+                            complete_up_to = None;
+                        }
+                        blocked = true;
+                    }
+                }
+            }
+            status.applied_version = complete_up_to.map(|v| v.to_string());
+            status
+        })
+        .collect();
+    StatusReport {
+        database: target.to_string(),
+        ledger_schema: plan.settings().ledger_schema.clone(),
+        modules,
+        edited: a.edited.clone(),
+        unknown: a.unknown.iter().map(|r| format!("{}/{}_{}", r.module, r.id, r.name)).collect(),
+        pending: a.pending.len(),
+    }
+}

@@ -1,0 +1,15 @@
+//! The `clinical-notes` module. Clinical documentation (SOAP and progress notes), with signing,
+//! locking, amendments and versions.
+//!
+//! | table | columns | points at (foreign key) |
+//! |---|---|---|
+//! | `clinical_notes` | 56 | `patientId` (users), `providerId` (users) |
+//!
+//! Foreign keys to `users` come from the `core` module; the module requires `core ^1.0`.
+//!
+//! References to other modules' rows: `clinical_notes.billingClaimId` (claims), the arrays
+//! `vitalReadingIds`, `alertIds`, `medicationIds` (medications), `appointmentIds` (appointments)
+//! and `deviceIds`, and the note and user references (`originalNoteId`, `supersededBy`,
+//! `previousVersionId`, `lockedBy`, `coSignedBy`...) carry no foreign key in 1.0.0.
+
+vytal_contract::module!("clinical-notes");
