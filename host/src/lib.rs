@@ -30,6 +30,7 @@ pub mod lock;
 pub mod manifest;
 pub mod resolve;
 pub mod scaffold;
+pub mod schema;
 pub mod sql;
 pub mod state;
 pub mod status;

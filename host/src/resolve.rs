@@ -101,12 +101,15 @@ pub enum ResolveError {
     },
     /// Following requirements leads back to where it started.
     #[error(
-        "dependency cycle: {}; declare one of these requirements at a later version of its module (since.\"VERSION\".requires) so each side can be applied first",
-        path.join(" -> ")
+        "dependency cycle: {}; declared at {}; declare one of these requirements at a later version of its module (since.\"VERSION\".requires) so each side can be applied first",
+        path.join(" -> "),
+        declared.join(", ")
     )]
     Cycle {
         /// The cycle, first node repeated at the end, e.g. `tasks@1.1.0 -> appointments@1.1.0 -> tasks@1.1.0`.
         path: Vec<String>,
+        /// Where each requirement on the cycle is written, as `file:line:column (a requires b)`.
+        declared: Vec<String>,
     },
     /// A migration file name or folder is wrong.
     #[error("{path}: {message}")]
@@ -347,6 +350,7 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
         }
     }
     let mut edges = vec![BTreeSet::new(); nodes.len()];
+    let mut declared_at: BTreeMap<(usize, usize), Location> = BTreeMap::new();
     for (module, set) in &versions {
         let list: Vec<&Version> = set.iter().collect();
         for pair in list.windows(2) {
@@ -384,7 +388,9 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
                         available: available.clone(),
                     });
                 };
-                edges[index[&(entry.name.as_str(), &at_version)]].insert(index[&(r.module.as_str(), lowest)]);
+                let (from, to) = (index[&(entry.name.as_str(), &at_version)], index[&(r.module.as_str(), lowest)]);
+                edges[from].insert(to);
+                declared_at.entry((from, to)).or_insert_with(|| r.at.clone());
                 in_force.insert(r.module.clone(), (r.constraint.clone(), at_version.clone(), r.at.clone()));
             }
         }
@@ -412,7 +418,7 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
         );
     }
 
-    let order = topological(&nodes, &edges)?;
+    let order = topological(&nodes, &edges, &declared_at)?;
     let mut migrations = Vec::new();
     let mut node_of = Vec::new();
     for n in order {
@@ -430,7 +436,11 @@ fn id_key(id: &str) -> (usize, &str) {
 }
 
 /// Kahn's algorithm, smallest ready node first so the order is stable.
-fn topological(nodes: &[Node], edges: &[BTreeSet<usize>]) -> Result<Vec<usize>, ResolveError> {
+fn topological(
+    nodes: &[Node],
+    edges: &[BTreeSet<usize>],
+    declared_at: &BTreeMap<(usize, usize), Location>,
+) -> Result<Vec<usize>, ResolveError> {
     let mut waiting: Vec<usize> = edges.iter().map(BTreeSet::len).collect();
     let mut dependants = vec![Vec::new(); nodes.len()];
     for (n, before) in edges.iter().enumerate() {
@@ -459,9 +469,17 @@ fn topological(nodes: &[Node], edges: &[BTreeSet<usize>]) -> Result<Vec<usize>, 
     let mut at = left.first().copied().unwrap_or(0);
     loop {
         if let Some(pos) = path.iter().position(|&p| p == at) {
-            let mut cycle: Vec<String> = path[pos..].iter().map(|&p| nodes[p].to_string()).collect();
-            cycle.push(nodes[at].to_string());
-            return Err(ResolveError::Cycle { path: cycle });
+            let mut ring: Vec<usize> = path[pos..].to_vec();
+            ring.push(at);
+            let declared = ring
+                .windows(2)
+                .filter_map(|w| {
+                    declared_at
+                        .get(&(w[0], w[1]))
+                        .map(|loc| format!("{loc} ({} requires {})", nodes[w[0]].module, nodes[w[1]].module))
+                })
+                .collect();
+            return Err(ResolveError::Cycle { path: ring.iter().map(|&p| nodes[p].to_string()).collect(), declared });
         }
         path.push(at);
         at = edges[at].iter().copied().find(|p| left.contains(p)).unwrap_or(at);

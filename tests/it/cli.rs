@@ -1,0 +1,239 @@
+//! The binary as a user runs it: fresh apply, repeat, status, plan, graph, concurrency, --module.
+
+use crate::support::{TestDb, expect_code, host, stderr, stdout};
+
+const ALL: usize = 12;
+
+#[tokio::test]
+async fn fresh_database_applies_everything_then_nothing() {
+    let db = TestDb::new("cli_fresh").await;
+    let out = expect_code(&host(Some(&db), &["run"]), 0);
+    assert!(out.contains(&format!("database: postgres://postgres@127.0.0.1:5432/{}", db.name)), "{out}");
+    assert!(out.contains("applied core/0001_create_users (1.0.0) in"), "{out}");
+    assert!(out.contains(&format!("applied {ALL} migration(s)")), "{out}");
+    assert_eq!(db.ledger().await.len(), ALL);
+    assert_eq!(db.tables().await.len(), 18, "17 module tables and users");
+
+    let again = expect_code(&host(Some(&db), &["run"]), 0);
+    assert!(again.contains("nothing to apply: the database is up to date"), "{again}");
+    assert_eq!(db.ledger().await.len(), ALL);
+
+    // The audit trail has both runs and one event per applied migration.
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded'").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'nothing-pending'").await,
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'migration' AND outcome = 'applied'").await,
+        ALL as i64
+    );
+    // Who applied it is recorded.
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.migrations WHERE applied_by_db = 'postgres' AND applied_by_os <> '' AND applied_by_host <> '' AND duration_ms > 0").await,
+        ALL as i64
+    );
+    assert_eq!(db.advisory_locks().await, 0, "the lock is released");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_event_log_is_append_only() {
+    let db = TestDb::new("cli_append_only").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    let mut c = db.conn().await;
+    for sql in ["UPDATE vytal.events SET outcome = 'x'", "DELETE FROM vytal.events", "TRUNCATE vytal.events"] {
+        let err = sqlx::raw_sql(sql).execute(&mut c).await.unwrap_err().to_string();
+        assert!(err.contains("the vytal event log is append-only"), "{sql}: {err}");
+    }
+    drop(c);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn four_concurrent_runs_apply_each_migration_once() {
+    let db = TestDb::new("cli_concurrent").await;
+    let bin = env!("CARGO_BIN_EXE_vytal-host");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::process::Command::new(bin)
+                .arg("run")
+                .env("DATABASE_URL", &db.url)
+                .current_dir(std::env::temp_dir())
+                .output()
+        })
+        .collect();
+    let mut succeeded = 0;
+    for child in children {
+        let o = child.await.unwrap();
+        expect_code(&o, 0);
+        if stdout(&o).contains("applied 12 migration(s)") {
+            succeeded += 1;
+        }
+    }
+    assert_eq!(succeeded, 1, "exactly one run applies the migrations, the others find nothing pending");
+    assert_eq!(db.ledger().await.len(), ALL);
+    assert_eq!(
+        db.count("SELECT count(*) FROM (SELECT module, migration FROM vytal.events WHERE kind = 'migration' AND outcome = 'applied' GROUP BY 1, 2 HAVING count(*) = 1) once").await,
+        ALL as i64
+    );
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run'").await, 4);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn module_pulls_in_exactly_its_pending_requirements() {
+    let db = TestDb::new("cli_module").await;
+    let out = expect_code(&host(Some(&db), &["run", "--module", "medications"]), 0);
+    let listed =
+        out.find("required by the selected module(s) and still pending, applied first:\n  core/0001_create_users");
+    let applied = out.find("applied core/0001_create_users");
+    assert!(listed.is_some() && listed < applied, "requirements are listed before anything runs:\n{out}");
+    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001"]);
+    assert_eq!(db.tables().await, vec!["medication_adherence", "medication_schedules", "medications", "users"]);
+
+    let out = expect_code(&host(Some(&db), &["run", "--module", "tasks"]), 0);
+    assert!(!out.contains("required by"), "core is applied already, nothing is pulled in:\n{out}");
+    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "tasks/0001"]);
+
+    let o = host(Some(&db), &["run", "--module", "pharmacy"]);
+    expect_code(&o, 2);
+    assert!(
+        stderr(&o).contains("no module `pharmacy` in this build; known modules: ai-conversations, appointments"),
+        "{}",
+        stderr(&o)
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn status_and_plan_report_and_check() {
+    let db = TestDb::new("cli_status").await;
+    let o = host(Some(&db), &["status", "--check"]);
+    let out = expect_code(&o, 1);
+    assert!(out.contains("12 migration(s) pending"), "{out}");
+    assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0, "status writes nothing");
+
+    let plan = expect_code(&host(Some(&db), &["plan", "--module", "webrtc", "--check"]), 1);
+    assert!(
+        plan.contains(
+            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n2 migration(s) to apply"
+        ),
+        "{plan}"
+    );
+
+    let sql = expect_code(&host(Some(&db), &["plan", "--module", "core", "--sql"]), 0);
+    assert!(
+        sql.contains(
+            "-- ==== core/0001_create_users (core 1.0.0) from modules/core/migrations/1.0.0/0001_create_users.up.sql"
+        ),
+        "{sql}"
+    );
+    assert!(sql.contains("CREATE TABLE \"users\" ("), "{sql}");
+
+    expect_code(&host(Some(&db), &["run", "--module", "core"]), 0);
+    let json = expect_code(&host(Some(&db), &["status", "--json"]), 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["pending"], 11);
+    let core = v["modules"].as_array().unwrap().iter().find(|m| m["module"] == "core").unwrap();
+    assert_eq!(core["applied_version"], "1.0.0");
+    assert_eq!(core["applied"][0]["name"], "create_users");
+
+    expect_code(&host(Some(&db), &["run"]), 0);
+    expect_code(&host(Some(&db), &["status", "--check"]), 0);
+    expect_code(&host(Some(&db), &["plan", "--check"]), 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing() {
+    let db = TestDb::new("cli_dry_run").await;
+    let out = expect_code(&host(Some(&db), &["run", "--dry-run"]), 0);
+    assert!(out.contains("would apply core/0001_create_users"), "{out}");
+    assert!(out.contains("dry run: 12 migration(s) would be applied; nothing was changed"), "{out}");
+    assert!(db.tables().await.is_empty());
+    assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0);
+    db.drop().await;
+}
+
+#[test]
+fn graph_and_plan_all_need_no_database() {
+    let mermaid = expect_code(&host(None, &["graph"]), 0);
+    assert!(mermaid.starts_with("flowchart BT\n"), "{mermaid}");
+    assert!(mermaid.contains("medications_1_0_0 -->|requires| core_1_0_0"), "{mermaid}");
+    let dot = expect_code(&host(None, &["graph", "--format", "dot"]), 0);
+    assert!(dot.contains("\"tasks@1.0.0\" -> \"core@1.0.0\""), "{dot}");
+    let plan = expect_code(&host(None, &["plan", "--all"]), 0);
+    assert!(plan.starts_with("   1. core/0001_create_users (1.0.0)\n"), "{plan}");
+    assert!(plan.contains("12 migration(s) to apply"), "{plan}");
+}
+
+#[test]
+fn no_database_is_a_clear_error() {
+    let o = host(None, &["status"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("no database given; pass --database-url"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_password_never_appears_in_output() {
+    // Nothing listens on port 1; the error must name the target without the password.
+    let url = "postgres://auditor:S3cr3t-pw@127.0.0.1:1/vytalwatch";
+    let o = host(None, &["--database-url", url, "status"]);
+    expect_code(&o, 2);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("cannot connect to postgres://auditor@127.0.0.1:1/vytalwatch"), "{all}");
+    assert!(!all.contains("S3cr3t-pw"), "{all}");
+
+    let o = host(None, &["--database-url", "postgres://auditor:S3cr3t-pw@127.0.0.1:notaport/db", "status"]);
+    expect_code(&o, 2);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("is not valid"), "{all}");
+    assert!(!all.contains("S3cr3t-pw"), "{all}");
+}
+
+#[tokio::test]
+async fn db_variables_are_used_when_there_is_no_url() {
+    let db = TestDb::new("cli_db_vars").await;
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+        .args(["run", "--module", "core"])
+        .env_remove("DATABASE_URL")
+        .env("DB_HOST", "127.0.0.1")
+        .env("DB_PORT", "5432")
+        .env("DB_USERNAME", "postgres")
+        .env("DB_PASSWORD", "unused-with-trust")
+        .env("DB_DATABASE", &db.name)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let out = expect_code(&o, 0);
+    assert!(out.contains(&format!("database: postgres://postgres@127.0.0.1:5432/{}", db.name)), "{out}");
+    assert!(!out.contains("unused-with-trust") && !stderr(&o).contains("unused-with-trust"));
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    db.drop().await;
+}
+
+#[test]
+fn new_scaffolds_the_next_migration() {
+    let root = tempdir("scaffold");
+    std::fs::create_dir_all(root.join("modules/medications")).unwrap();
+    std::fs::write(root.join("modules/medications/Cargo.toml"), "[package]\n").unwrap();
+    let root_arg = root.to_str().unwrap();
+    let out =
+        expect_code(&host(None, &["new", "--module", "medications", "add_refill_reminders", "--root", root_arg]), 0);
+    let up = root.join("modules/medications/migrations/1.0.0/0002_add_refill_reminders.up.sql");
+    assert!(up.is_file(), "{out}");
+    assert!(root.join("modules/medications/migrations/1.0.0/0002_add_refill_reminders.down.sql").is_file());
+    let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vytal-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,253 @@
+//! Failure paths: each names the culprit and leaves the database and ledger as they were.
+
+use vytal_host::{ApplyError, Quiet, RunOptions};
+
+use crate::support::{TestDb, module, plan};
+
+const MANIFEST: &str = r#"
+[modules.core]
+version = "1.0.0"
+
+[modules.clinic]
+version = "1.0.0"
+requires = { core = "^1.0" }
+"#;
+
+fn core() -> vytal_host::ModuleSource {
+    module(
+        "core",
+        "1.0.0",
+        &[("1.0.0", "0001_people", "CREATE TABLE people (id int PRIMARY KEY);", "DROP TABLE people;")],
+    )
+}
+
+fn opts() -> RunOptions {
+    RunOptions { command: "run".into(), ..RunOptions::default() }
+}
+
+#[tokio::test]
+async fn a_failing_migration_rolls_back_writes_no_row_and_frees_the_lock() {
+    let db = TestDb::new("fail_statement").await;
+    let broken = "-- clinic 1.0.0\nCREATE TABLE visits (id int PRIMARY KEY);\n\nINSERT INTO visits (id, room)\n    VALUES (1, 'a');\n";
+    let p = plan(
+        MANIFEST,
+        vec![core(), module("clinic", "1.0.0", &[("1.0.0", "0001_visits", broken, "DROP TABLE visits;")])],
+    );
+    let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ApplyError::Failed(_)), "{msg}");
+    assert!(msg.starts_with("migration clinic/0001_visits failed at modules/clinic/migrations/1.0.0/0001_visits.up.sql:4: column \"room\" of relation \"visits\" does not exist (SQLSTATE 42703)"), "{msg}");
+    assert!(msg.contains("statement:\n    INSERT INTO visits (id, room)\n        VALUES (1, 'a')"), "{msg}");
+    assert!(
+        msg.contains("it was rolled back: the database and the ledger are as they were before this migration"),
+        "{msg}"
+    );
+
+    // core went in before; nothing of clinic remains, no row, no lock.
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    assert_eq!(db.tables().await, vec!["people"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'migration' AND outcome = 'failed' AND module = 'clinic' AND error LIKE '%42703%'").await,
+        1
+    );
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'failed'").await, 1);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn atomic_runs_are_all_or_nothing() {
+    let db = TestDb::new("fail_atomic").await;
+    let p = plan(
+        MANIFEST,
+        vec![
+            core(),
+            module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES nowhere);", "")],
+            ),
+        ],
+    );
+    let options = RunOptions { atomic: true, ..opts() };
+    let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
+    assert!(msg.contains("relation \"nowhere\" does not exist"), "{msg}");
+    assert!(msg.contains("the whole run was one transaction (--atomic) and was rolled back: none of its 2 migration(s) remain, 1 of which had succeeded"), "{msg}");
+    assert!(db.tables().await.is_empty());
+    assert!(db.ledger().await.is_empty());
+    assert_eq!(db.advisory_locks().await, 0);
+
+    let ok = plan(
+        MANIFEST,
+        vec![
+            core(),
+            module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")],
+            ),
+        ],
+    );
+    let report = vytal_host::run(&ok, &db.target(), &options, &mut Quiet).await.unwrap();
+    assert_eq!(report.migrations.len(), 2);
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_edited_applied_migration_is_refused_and_nothing_runs() {
+    let db = TestDb::new("fail_edited").await;
+    let v1 = plan(
+        MANIFEST,
+        vec![
+            core(),
+            module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")],
+            ),
+        ],
+    );
+    vytal_host::run(&v1, &db.target(), &opts(), &mut Quiet).await.unwrap();
+
+    // Same text with Windows line endings is not an edit.
+    let crlf = plan(
+        MANIFEST,
+        vec![
+            module(
+                "core",
+                "1.0.0",
+                &[("1.0.0", "0001_people", "CREATE TABLE people (id int PRIMARY KEY);\r\n", "DROP TABLE people;")],
+            ),
+            module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")],
+            ),
+        ],
+    );
+    assert!(vytal_host::run(&crlf, &db.target(), &opts(), &mut Quiet).await.unwrap().migrations.is_empty());
+
+    let edited = plan(
+        MANIFEST,
+        vec![
+            core(),
+            module(
+                "clinic",
+                "1.0.0",
+                &[
+                    ("1.0.0", "0001_visits", "CREATE TABLE visits (id bigint);", "DROP TABLE visits;"),
+                    ("1.0.0", "0002_rooms", "CREATE TABLE rooms (id int);", "DROP TABLE rooms;"),
+                ],
+            ),
+        ],
+    );
+    let err = vytal_host::run(&edited, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
+    let msg = err.to_string();
+    let ApplyError::Edited(items) = &err else { panic!("expected Edited, got {msg}") };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].migration, "clinic/0001_visits");
+    assert_eq!(items[0].applied_checksum, vytal_host::sql::checksum("CREATE TABLE visits (id int);"));
+    assert_eq!(items[0].file_checksum, vytal_host::sql::checksum("CREATE TABLE visits (id bigint);"));
+    assert!(msg.contains("1 applied migration(s) changed after they were applied; nothing was applied"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "applied checksum {}, file checksum {}",
+            items[0].applied_checksum, items[0].file_checksum
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("restore modules/clinic/migrations/1.0.0/0001_visits.up.sql to the text that was applied"),
+        "{msg}"
+    );
+    assert_eq!(db.tables().await, vec!["people", "visits"], "0002 did not run");
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_object_that_already_exists_points_at_adoption() {
+    let db = TestDb::new("fail_exists").await;
+    let mut c = db.conn().await;
+    sqlx::raw_sql("CREATE TABLE people (id int PRIMARY KEY)").execute(&mut c).await.unwrap();
+    drop(c);
+    let p = plan(MANIFEST, vec![core(), module("clinic", "1.0.0", &[])]);
+    let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
+    assert!(msg.contains("relation \"people\" already exists (SQLSTATE 42P07)"), "{msg}");
+    assert!(msg.contains("this database was built by something else"), "{msg}");
+    assert!(msg.contains("Adopting an existing database"), "{msg}");
+    assert!(db.ledger().await.is_empty());
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_held_lock_times_out_naming_the_holder() {
+    let db = TestDb::new("fail_lock").await;
+    let manifest = format!("[host]\nlock_wait = \"300ms\"\n{MANIFEST}");
+    let p = plan(&manifest, vec![core(), module("clinic", "1.0.0", &[])]);
+    let mut holder = db.conn().await;
+    sqlx::query("SET application_name = 'stuck-deploy'").execute(&mut holder).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut holder).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(vytal_host::lock::key_for("vytal"))
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("another run holds the migration lock (pid {pid}, application `stuck-deploy`, user postgres, connected since ")), "{msg}");
+    assert!(msg.contains(&format!("SELECT pg_terminate_backend({pid})")), "{msg}");
+    assert!(db.tables().await.is_empty());
+
+    drop(holder);
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn no_transaction_migrations_run_concurrently_safe_ddl() {
+    let db = TestDb::new("no_transaction").await;
+    let index =
+        "-- vytal:no-transaction\n-- vytal:lock-timeout 2s\nCREATE INDEX CONCURRENTLY people_id_idx ON people (id);\n";
+    let p = plan(
+        MANIFEST,
+        vec![
+            core(),
+            module("clinic", "1.0.0", &[("1.0.0", "0001_index", index, "DROP INDEX CONCURRENTLY people_id_idx;")]),
+        ],
+    );
+    let msg = vytal_host::run(&p, &db.target(), &RunOptions { atomic: true, ..opts() }, &mut Quiet)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("--atomic cannot include clinic/0001_index: it is marked -- vytal:no-transaction"),
+        "{msg}"
+    );
+    assert!(db.tables().await.is_empty(), "refused before touching the database");
+
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    assert_eq!(db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'people_id_idx'").await, 1);
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_failing_no_transaction_migration_says_what_took_effect() {
+    let db = TestDb::new("no_transaction_fail").await;
+    let two = "-- vytal:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON people (id);\nCREATE INDEX CONCURRENTLY b_idx ON nowhere (id);\n";
+    let p = plan(MANIFEST, vec![core(), module("clinic", "1.0.0", &[("1.0.0", "0001_index", two, "")])]);
+    let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
+    assert!(msg.contains("0001_index.up.sql:3: relation \"nowhere\" does not exist"), "{msg}");
+    assert!(
+        msg.contains("its first 1 statement(s) took effect and were not undone; no ledger row was written"),
+        "{msg}"
+    );
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
