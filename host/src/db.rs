@@ -6,7 +6,6 @@
 //! inside the connect options: [`Target`]'s `Display` never shows it.
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::ConnectOptions;
@@ -135,36 +134,12 @@ impl Target {
     }
 
     /// Opens one connection, named `application` in `pg_stat_activity`.
-    ///
-    /// For a server on this machine reached over TCP, the local Unix socket of
-    /// the same port is used when it exists: the driver does not disable
-    /// Nagle's algorithm, which costs tens of milliseconds per round trip on
-    /// loopback TCP. `VYTAL_TCP=1` turns that off.
     pub async fn connect(&self, application: &str) -> Result<PgConnection, ConnectError> {
         let options = self.options.clone().application_name(application).disable_statement_logging();
-        if let Some(dir) = self.local_socket_dir() {
-            let via_socket = options.clone().socket(dir);
-            if let Ok(conn) = via_socket.connect().await {
-                return Ok(conn);
-            }
-        }
         options
             .connect()
             .await
             .map_err(|e| ConnectError::Unreachable { target: self.to_string(), reason: e.to_string() })
-    }
-
-    fn local_socket_dir(&self) -> Option<&'static str> {
-        if std::env::var("VYTAL_TCP").is_ok_and(|v| v == "1") {
-            return None;
-        }
-        if !matches!(self.options.get_host(), "localhost" | "127.0.0.1" | "::1") {
-            return None;
-        }
-        let port = self.options.get_port();
-        ["/var/run/postgresql", "/run/postgresql", "/tmp"]
-            .into_iter()
-            .find(|dir| Path::new(&format!("{dir}/.s.PGSQL.{port}")).exists())
     }
 }
 

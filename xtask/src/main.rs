@@ -1,1 +1,88 @@
-fn main() {}
+//! `cargo xtask`: the one-command paths for people working on vytal.
+//!
+//! - `cargo xtask migrate [ARGS]`: builds vytal-host and runs `vytal-host run ARGS`
+//!   against DATABASE_URL, else a local `vytalwatch` database (created if
+//!   missing), else a private PostgreSQL cluster under target/.
+//! - `cargo xtask bench [--runs N]`: measures vytal-host against psql on the
+//!   same SQL, in the same run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bench;
+mod cluster;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("migrate") => migrate(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("-h" | "--help") | None => {
+            println!("{}", USAGE);
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  migrate [--private] [RUN ARGS]  build vytal-host and apply every pending migration to
+                                  DATABASE_URL, else the local `vytalwatch` database (created
+                                  if missing), else a private cluster under target/vytal-pg.
+                                  --private skips straight to the private cluster; other
+                                  arguments go to `vytal-host run` (e.g. --module medications)
+  bench [--runs N]                time vytal-host against psql on the same SQL (release build)";
+
+/// The workspace root, from this crate's location, never the current directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// Builds vytal-host (and, for benches, extra targets) with cargo.
+pub fn cargo_build(release: bool, extra: &[&str]) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root()).args(["build", "--quiet", "-p", "vytal-host"]).args(extra);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("building vytal-host failed");
+    }
+    Ok(root().join("target").join(if release { "release" } else { "debug" }))
+}
+
+fn migrate(args: &[String]) -> anyhow::Result<()> {
+    let private = args.iter().any(|a| a == "--private");
+    let run_args: Vec<&String> = args.iter().filter(|a| *a != "--private").collect();
+    let bin = cargo_build(false, &[])?.join("vytal-host");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) if !private => {
+            eprintln!("using DATABASE_URL ({})", cluster::redact(&url));
+            url
+        }
+        _ => runtime.block_on(cluster::development_database(private))?,
+    };
+    let status = Command::new(bin)
+        .arg("run")
+        .args(run_args)
+        .env("DATABASE_URL", &url)
+        .status()
+        .context("cannot start vytal-host")?;
+    if !status.success() {
+        bail!("vytal-host run failed (exit {})", status.code().unwrap_or(-1));
+    }
+    Ok(())
+}
