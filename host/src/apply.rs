@@ -260,14 +260,28 @@ pub async fn run(
         }),
         ..Event::default()
     };
-    if let Err(e) = ledger.record_event(&mut conn, &event, &actor).await {
-        tracing::warn!(error = %e, "could not append the run to the event log");
+    finish_session(conn, lock, &ledger, &event, &actor).await;
+    result
+}
+
+/// Ends a locked session on every path: appends the command's event (when
+/// the ledger exists), releases the lock and closes the connection.
+pub(crate) async fn finish_session(
+    mut conn: PgConnection,
+    lock: RunLock,
+    ledger: &Ledger,
+    event: &Event<'_>,
+    actor: &Actor,
+) {
+    if ledger.exists(&mut conn).await.unwrap_or(false)
+        && let Err(e) = ledger.record_event(&mut conn, event, actor).await
+    {
+        tracing::warn!(error = %e, command = event.command, "could not append the command to the event log");
     }
     if let Err(e) = lock.release(&mut conn).await {
         tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
     }
     let _ = sqlx::Connection::close(conn).await;
-    result
 }
 
 /// Pending migrations among `wanted`, and which of them belong to unselected modules.

@@ -155,7 +155,7 @@ COMMIT;"#
         Ok(())
     }
 
-    /// Every applied migration, oldest first. An absent ledger means none.
+    /// Every applied migration, in the order applied (to the microsecond). An absent ledger means none.
     pub async fn applied(&self, conn: &mut PgConnection) -> Result<Vec<AppliedRow>, sqlx::Error> {
         if !self.exists(conn).await? {
             return Ok(Vec::new());
@@ -213,6 +213,16 @@ COMMIT;"#
         .bind(env!("CARGO_PKG_VERSION"))
         .execute(conn)
         .await?;
+        Ok(())
+    }
+
+    /// Removes a migration's row, inside the caller's transaction (rollback).
+    pub async fn forget(&self, conn: &mut PgConnection, module: &str, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM \"{}\".migrations WHERE module = $1 AND id = $2", self.schema)))
+            .bind(module)
+            .bind(id)
+            .execute(conn)
+            .await?;
         Ok(())
     }
 

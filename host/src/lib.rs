@@ -29,11 +29,13 @@ mod linked;
 pub mod lock;
 pub mod manifest;
 pub mod resolve;
+pub mod rollback;
 pub mod scaffold;
 pub mod schema;
 pub mod sql;
 pub mod state;
 pub mod status;
+pub mod verify;
 
 pub use apply::{ApplyError, Progress, Quiet, RunOptions, RunReport, run};
 pub use catalog::{Catalog, MigrationSource, ModuleSource};

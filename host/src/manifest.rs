@@ -195,12 +195,13 @@ impl Manifest {
                 && name.len() <= 63
                 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
                 && !name.starts_with(|c: char| c.is_ascii_digit())
-                && !name.starts_with("pg_");
+                && !name.starts_with("pg_")
+                && name != "public";
             if !ok {
                 return Err(invalid(
                     s.span(),
                     format!(
-                        "ledger_schema `{name}` is not a plain schema name; use lowercase letters, digits and _, not starting with a digit or pg_"
+                        "ledger_schema `{name}` cannot hold the ledger; use a schema of its own: lowercase letters, digits and _, not starting with a digit or pg_, and not public"
                     ),
                 ));
             }

@@ -244,6 +244,27 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Indices of the migrations that must be applied before migration `i`:
+    /// earlier migrations of its own module and everything its node requires,
+    /// transitively.
+    pub fn prerequisites(&self, i: usize) -> BTreeSet<usize> {
+        let mut stack = vec![self.node_of[i]];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if seen.insert(n) {
+                stack.extend(self.edges[n].iter().copied());
+            }
+        }
+        (0..i).filter(|&m| seen.contains(&self.node_of[m])).collect()
+    }
+
+    /// The index of the migration `module`/`id`, if the build carries it.
+    pub fn position(&self, module: &str, id: &str) -> Option<usize> {
+        self.migrations.iter().position(|m| m.module == module && m.id == id)
+    }
+}
+
 /// Checks the manifest against the build and orders every migration.
 pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveError> {
     // Both lists must name the same modules, at the same versions.

@@ -9,24 +9,31 @@ use sqlx::{AssertSqlSafe, Row};
 
 const CATALOG_SQL: &str = include_str!("../../tests/reference/catalog.sql");
 
-/// The catalog query with psql's meta-commands removed and its variables as `$1` (schema) and `$2` (exclusions).
-pub fn catalog_query() -> String {
+/// The catalog query with psql's meta-commands removed and its variables
+/// filled in as quoted literals, exactly as psql would send it.
+pub fn catalog_query(schema: &str, exclude: &[&str]) -> String {
+    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
     CATALOG_SQL
         .lines()
         .filter(|l| !l.trim_start().starts_with('\\'))
         .collect::<Vec<_>>()
         .join("\n")
-        .replace(":'schema'", "$1")
-        .replace(":'exclude'", "$2")
+        .replace(":'schema'", &literal(schema))
+        .replace(":'exclude'", &literal(&exclude.join(",")))
 }
 
 /// Describes `schema`, leaving out the tables and enum types named in `exclude`.
+///
+/// JIT is off for the call: the query's estimated cost crosses the default
+/// `jit_above_cost`, and compiling it takes several times longer than running it.
 pub async fn describe(
     conn: &mut PgConnection,
     schema: &str,
     exclude: &[&str],
 ) -> Result<serde_json::Value, sqlx::Error> {
-    let row = sqlx::query(AssertSqlSafe(catalog_query())).bind(schema).bind(exclude.join(",")).fetch_one(conn).await?;
-    let json: sqlx::types::Json<serde_json::Value> = row.try_get(0)?;
+    sqlx::raw_sql("SET jit = off").execute(&mut *conn).await?;
+    let row = sqlx::raw_sql(AssertSqlSafe(catalog_query(schema, exclude))).fetch_one(&mut *conn).await;
+    sqlx::raw_sql("RESET jit").execute(&mut *conn).await?;
+    let json: sqlx::types::Json<serde_json::Value> = row?.try_get(0)?;
     Ok(json.0)
 }

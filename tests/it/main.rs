@@ -13,6 +13,8 @@ mod cli;
 mod failures;
 mod manifest;
 mod resolve;
+mod rollback;
 mod run;
 mod schema;
+mod verify;
 mod workspace;

@@ -92,11 +92,21 @@ impl TestDb {
     /// Drops the database; called at the end of a passing test.
     pub async fn drop(self) {
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await.unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        // verify's scratch database is named after the database it checks.
+        for name in [self.name.clone(), format!("{}_vytal_scratch", self.name)] {
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
         admin.close().await.unwrap();
+    }
+
+    /// Runs SQL against the database.
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.close().await.unwrap();
     }
 }
 

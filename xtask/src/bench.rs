@@ -72,6 +72,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     rows.push(("vytal-host run, nothing pending".into(), median(&mut noop), None));
 
+    // verify of the whole database; the first call creates the scratch database once.
+    time(Command::new(&host).arg("verify").env("DATABASE_URL", &url))?;
+    let mut verify = Vec::new();
+    for _ in 0..runs {
+        verify.push(time(Command::new(&host).arg("verify").env("DATABASE_URL", &url))?);
+    }
+    rows.push(("vytal-host verify: full schema (history, drift, prerequisites)".into(), median(&mut verify), None));
+
     // Synthetic scale: 100 modules x 10 migrations, generated in memory.
     let synthetic = Command::new(dir.join("examples").join("synthetic"))
         .args(["--server", &server, "--runs", &runs.to_string(), "--sql-out"])
@@ -99,6 +107,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         }
     }
     rt.block_on(drop_db(&server, "vytal_bench_noop"))?;
+    rt.block_on(drop_db(&server, "vytal_bench_noop_vytal_scratch"))?;
     println!("| case (median of {runs} runs) | ms | vs floor |\n|---|---:|---:|");
     for (label, ms, ratio) in &rows {
         println!("| {label} | {ms:.1} | {} |", ratio.map_or(String::new(), |r| format!("{r:.2}x")));

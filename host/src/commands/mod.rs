@@ -3,8 +3,10 @@
 mod graph;
 mod new;
 mod plan;
+mod rollback;
 mod run;
 mod status;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,6 +58,8 @@ enum Command {
     Run(run::Args),
     Status(status::Args),
     Plan(plan::Args),
+    Rollback(rollback::Args),
+    Verify(verify::Args),
     Graph(graph::Args),
     New(new::Args),
 }
@@ -66,6 +70,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Plan(args) => plan::run(&cli.global, args).await,
+        Command::Rollback(args) => rollback::run(&cli.global, args).await,
+        Command::Verify(args) => verify::run(&cli.global, args).await,
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::New(args) => new::run(&cli.global, args),
     }
@@ -86,7 +92,7 @@ impl Global {
 
     /// The database to use.
     pub fn target(&self) -> anyhow::Result<Target> {
-        Target::from_env(self.database_url.as_deref()).context("no usable database settings")
+        Ok(Target::from_env(self.database_url.as_deref())?)
     }
 }
 

@@ -1,0 +1,57 @@
+//! `vytal-host verify`: history, drift and prerequisites.
+
+use std::process::ExitCode;
+
+use super::{EXIT_CHECK, Global, ms, out, out_json};
+
+/// Check the database against the build: exit 0 when clean, 1 on findings.
+///
+/// History: every migration applied, none unknown, checksums and module
+/// versions as the build says. Drift: the live schema against the one the
+/// registered migrations produce, replayed into a scratch database (the
+/// user needs CREATEDB). Prerequisites: what the modules need from others.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this module's objects (repeatable)
+    #[arg(long = "module", short = 'm', value_name = "MODULE")]
+    modules: Vec<String>,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let target = global.target()?;
+    let report = vytal_host::verify::verify(&plan, &target, &args.modules).await?;
+    if global.json {
+        out_json(&report)?;
+    } else {
+        out(format!("database: {}", report.database));
+        let mut current = "";
+        for f in &report.findings {
+            if f.module != current {
+                current = &f.module;
+                out(&f.module);
+            }
+            let mut line = format!("  {:<12} {}: {}", f.category, f.kind, f.object);
+            match (&f.expected, &f.found) {
+                (Some(e), Some(g)) => line.push_str(&format!("\n      expected: {e}\n      found:    {g}")),
+                (Some(e), None) => line.push_str(&format!("\n      expected: {e}\n      found:    (missing)")),
+                (None, Some(g)) => line.push_str(&format!("\n      found:    {g}")),
+                (None, None) => {}
+            }
+            out(line);
+        }
+        let modules: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.module.as_str()).collect();
+        out(if report.findings.is_empty() {
+            format!("clean: {} module(s) verified in {}", report.modules.len(), ms(report.elapsed_ms))
+        } else {
+            format!(
+                "{} finding(s) in {} module(s), {} verified in {}",
+                report.findings.len(),
+                modules.len(),
+                report.modules.len(),
+                ms(report.elapsed_ms)
+            )
+        });
+    }
+    Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK) })
+}

@@ -1,0 +1,168 @@
+//! Verify: a clean database is clean; each injected drift is reported exactly, and nothing else.
+
+use serde_json::Value;
+
+use crate::support::{TestDb, expect_code, host};
+
+async fn migrated(name: &str) -> TestDb {
+    let db = TestDb::new(name).await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    db
+}
+
+fn findings(db: &TestDb, extra: &[&str], code: i32) -> Vec<Value> {
+    let mut args = vec!["verify", "--json"];
+    args.extend_from_slice(extra);
+    let out = expect_code(&host(Some(db), &args), code);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v["findings"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_clean_database_verifies_clean() {
+    let db = migrated("verify_clean").await;
+    assert_eq!(findings(&db, &[], 0), Vec::<Value>::new());
+    let human = expect_code(&host(Some(&db), &["verify"]), 0);
+    assert!(human.contains("clean: 12 module(s) verified in"), "{human}");
+    db.drop().await;
+}
+
+/// (case, SQL that injects it, module, category, kind, object, expected, found)
+type DriftCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+#[tokio::test]
+async fn each_injected_drift_is_reported_exactly() {
+    let cases: &[DriftCase] = &[
+        (
+            "drop index",
+            "DROP INDEX \"IDX_tasks_status\"",
+            "tasks",
+            "drift",
+            "missing index",
+            "tasks.IDX_tasks_status",
+            Some("CREATE INDEX \"IDX_tasks_status\" ON public.tasks USING btree (status)"),
+            None,
+        ),
+        (
+            "column type",
+            "ALTER TABLE claims ALTER COLUMN notes TYPE varchar(10)",
+            "claims",
+            "drift",
+            "column type",
+            "claims.notes",
+            Some("text"),
+            Some("character varying(10)"),
+        ),
+        (
+            "column default",
+            "ALTER TABLE tasks ALTER COLUMN priority SET DEFAULT 'high'",
+            "tasks",
+            "drift",
+            "column default",
+            "tasks.priority",
+            Some("'medium'::tasks_priority_enum"),
+            Some("'high'::tasks_priority_enum"),
+        ),
+        (
+            "drop not null",
+            "ALTER TABLE medications ALTER COLUMN name DROP NOT NULL",
+            "medications",
+            "drift",
+            "column nullability",
+            "medications.name",
+            Some("NOT NULL"),
+            Some("NULL"),
+        ),
+        (
+            "enum label",
+            "ALTER TYPE consents_status_enum ADD VALUE 'withdrawn'",
+            "consents",
+            "drift",
+            "enum labels",
+            "consents_status_enum",
+            Some("[\"pending\",\"granted\",\"revoked\",\"expired\"]"),
+            Some("[\"pending\",\"granted\",\"revoked\",\"expired\",\"withdrawn\"]"),
+        ),
+        (
+            "unknown table",
+            "CREATE TABLE vitals_export (id int)",
+            "(unowned)",
+            "drift",
+            "extra table",
+            "vitals_export",
+            None,
+            Some("present"),
+        ),
+        (
+            "deleted ledger row",
+            "DELETE FROM vytal.migrations WHERE module = 'webrtc'",
+            "webrtc",
+            "history",
+            "not applied",
+            "webrtc/0001_create_webrtc",
+            Some("applied"),
+            Some("pending"),
+        ),
+        (
+            "edited checksum",
+            "UPDATE vytal.migrations SET checksum = repeat('0', 64) WHERE module = 'messaging'",
+            "messaging",
+            "history",
+            "checksum",
+            "messaging/0001_create_messaging",
+            None,
+            Some("0000000000000000000000000000000000000000000000000000000000000000"),
+        ),
+    ];
+    for (n, (case, sql, module, category, kind, object, expected, found)) in cases.iter().enumerate() {
+        let db = migrated(&format!("verify_drift_{n}")).await;
+        db.exec(sql).await;
+        let f = findings(&db, &[], 1);
+        assert_eq!(f.len(), 1, "case `{case}`: exactly one finding, got {f:#?}");
+        let f = &f[0];
+        assert_eq!(
+            (f["module"].as_str(), f["category"].as_str(), f["kind"].as_str(), f["object"].as_str()),
+            (Some(*module), Some(*category), Some(*kind), Some(*object)),
+            "case `{case}`: {f:#?}"
+        );
+        if let Some(e) = expected {
+            assert_eq!(f["expected"].as_str(), Some(*e), "case `{case}`");
+        }
+        if let Some(g) = found {
+            assert_eq!(f["found"].as_str(), Some(*g), "case `{case}`");
+        }
+        db.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn module_filter_and_human_report() {
+    let db = migrated("verify_module").await;
+    db.exec("DROP INDEX \"IDX_tasks_status\"; CREATE TABLE vitals_export (id int)").await;
+    assert_eq!(
+        findings(&db, &["--module", "claims"], 0),
+        Vec::<Value>::new(),
+        "claims is clean; others are not its business"
+    );
+    let f = findings(&db, &["--module", "tasks"], 1);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let human = expect_code(&host(Some(&db), &["verify"]), 1);
+    assert!(human.contains("(unowned)\n  drift        extra table: vitals_export"), "{human}");
+    assert!(
+        human.contains("tasks\n  drift        missing index: tasks.IDX_tasks_status\n      expected: CREATE INDEX"),
+        "{human}"
+    );
+    assert!(human.contains("2 finding(s) in 2 module(s), 12 verified in"), "{human}");
+    let o = host(Some(&db), &["verify", "--module", "pharmacy"]);
+    expect_code(&o, 2);
+    db.drop().await;
+}
