@@ -164,6 +164,9 @@ fn graph_and_plan_all_need_no_database() {
     assert!(mermaid.contains("medications_1_0_0 -->|requires| core_1_0_0"), "{mermaid}");
     let dot = expect_code(&host(None, &["graph", "--format", "dot"]), 0);
     assert!(dot.contains("\"tasks@1.0.0\" -> \"core@1.0.0\""), "{dot}");
+    let json: serde_json::Value = serde_json::from_str(&expect_code(&host(None, &["graph", "--json"]), 0)).unwrap();
+    let tasks = json.as_array().unwrap().iter().find(|n| n["module"] == "tasks").unwrap();
+    assert_eq!(tasks["requires"], serde_json::json!(["core@1.0.0"]));
     let plan = expect_code(&host(None, &["plan", "--all"]), 0);
     assert!(plan.starts_with("   1. core/0001_create_users (1.0.0)\n"), "{plan}");
     assert!(plan.contains("12 migration(s) to apply"), "{plan}");

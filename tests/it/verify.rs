@@ -166,3 +166,57 @@ async fn module_filter_and_human_report() {
     expect_code(&o, 2);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn a_module_reports_what_it_needs_from_other_modules() {
+    use vytal_host::Quiet;
+    let manifest = "[modules.core]\nversion = \"1.0.0\"\n\n[modules.clinic]\nversion = \"1.0.0\"\nrequires = { core = \"^1.0\" }\n";
+    let p = crate::support::plan(
+        manifest,
+        vec![
+            crate::support::module(
+                "core",
+                "1.0.0",
+                &[(
+                    "1.0.0",
+                    "0001_people",
+                    "CREATE EXTENSION IF NOT EXISTS pgcrypto;\nCREATE TABLE people (id int PRIMARY KEY, code text UNIQUE);",
+                    "DROP TABLE people;\nDROP EXTENSION pgcrypto;",
+                )],
+            ),
+            crate::support::module(
+                "clinic",
+                "1.0.0",
+                &[(
+                    "1.0.0",
+                    "0001_visits",
+                    "CREATE TABLE visits (id int PRIMARY KEY, person text REFERENCES people (code));",
+                    "DROP TABLE visits;",
+                )],
+            ),
+        ],
+    );
+    let db = TestDb::new("verify_prerequisites").await;
+    vytal_host::run(&p, &db.target(), &vytal_host::RunOptions::default(), &mut Quiet).await.unwrap();
+    let clean = vytal_host::verify::verify(&p, &db.target(), &["clinic".to_owned()]).await.unwrap();
+    assert!(clean.findings.is_empty(), "{:#?}", clean.findings);
+
+    // The referenced column goes away (its FK with it), and so does the extension core installs.
+    db.exec("ALTER TABLE people DROP COLUMN code CASCADE; DROP EXTENSION pgcrypto").await;
+    let report = vytal_host::verify::verify(&p, &db.target(), &["clinic".to_owned()]).await.unwrap();
+    let got: Vec<(&str, &str, &str, &str)> =
+        report.findings.iter().map(|f| (f.module.as_str(), f.category, f.kind.as_str(), f.object.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("clinic", "drift", "missing foreign key", "visits.visits_person_fkey"),
+            ("clinic", "prerequisite", "missing referenced column", "people.code"),
+        ],
+        "clinic sees its own drift and what it needs from core; core's own findings are core's business"
+    );
+    let all = vytal_host::verify::verify(&p, &db.target(), &[]).await.unwrap();
+    let kinds: Vec<(&str, &str)> = all.findings.iter().map(|f| (f.module.as_str(), f.kind.as_str())).collect();
+    assert!(kinds.contains(&("core", "missing extension")), "{kinds:?}");
+    assert!(kinds.contains(&("core", "missing column")), "{kinds:?}");
+    db.drop().await;
+}

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use vytal_host::graph::{GraphFormat, render};
 
-use super::{Global, out};
+use super::{Global, out, out_json};
 
 /// Print the module dependency graph (module@version nodes, "requires" edges).
 ///
@@ -25,6 +25,20 @@ enum Format {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
+    if global.json {
+        let nodes: Vec<_> = plan
+            .graph()
+            .map(|(node, before)| {
+                serde_json::json!({
+                    "module": node.module,
+                    "version": node.version.to_string(),
+                    "requires": before.iter().filter(|b| b.module != node.module).map(ToString::to_string).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        out_json(&nodes)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let format = match args.format {
         Format::Mermaid => GraphFormat::Mermaid,
         Format::Dot => GraphFormat::Dot,

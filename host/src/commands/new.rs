@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use vytal_host::Catalog;
 
-use super::{Global, out};
+use super::{Global, out, out_json};
 
 /// Create the next migration's up and down files in a module crate.
 ///
@@ -32,6 +32,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let dir = catalog.module(&args.module).map(|m| m.dir.clone()).unwrap_or_default();
     let (up, down) = vytal_host::scaffold::new_migration(&plan, &args.root, &args.module, &args.name, &dir)
         .context("cannot scaffold the migration")?;
-    out(format!("created {}\ncreated {}", up.display(), down.display()));
+    if global.json {
+        out_json(&serde_json::json!({ "up": up, "down": down }))?;
+    } else {
+        out(format!("created {}\ncreated {}", up.display(), down.display()));
+    }
     Ok(ExitCode::SUCCESS)
 }
