@@ -247,36 +247,48 @@ pub async fn run(
         Ok(r) => ("succeeded", None, r.migrations.len()),
         Err(e) => ("failed", Some(e.to_string()), 0),
     };
-    let event = Event {
-        kind: "run",
-        command: &options.command,
-        outcome,
-        error: error.as_deref(),
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        details: serde_json::json!({
-            "applied": applied,
-            "atomic": options.atomic,
-            "modules": options.modules,
-        }),
-        ..Event::default()
-    };
-    finish_session(conn, lock, &ledger, &event, &actor).await;
+    let details = serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules });
+    let summary = Summary { command: &options.command, outcome, error: error.as_deref(), started, details };
+    finish_session(conn, lock, &ledger, &actor, summary).await;
     result
 }
 
-/// Ends a locked session on every path: appends the command's event (when
-/// the ledger exists), releases the lock and closes the connection.
+/// How a locked command ended, for its `run` event.
+pub(crate) struct Summary<'a> {
+    /// The command line.
+    pub command: &'a str,
+    /// `succeeded`, `failed`, `refused`, `nothing-pending`...
+    pub outcome: &'a str,
+    /// The error, when it failed.
+    pub error: Option<&'a str>,
+    /// When the command started.
+    pub started: Instant,
+    /// Counts and options.
+    pub details: serde_json::Value,
+}
+
+/// Ends a locked session on every path: appends the command's `run` event
+/// (when the ledger exists), releases the lock and closes the connection.
 pub(crate) async fn finish_session(
     mut conn: PgConnection,
     lock: RunLock,
     ledger: &Ledger,
-    event: &Event<'_>,
     actor: &Actor,
+    s: Summary<'_>,
 ) {
+    let event = Event {
+        kind: "run",
+        command: s.command,
+        outcome: s.outcome,
+        error: s.error,
+        duration_ms: s.started.elapsed().as_secs_f64() * 1000.0,
+        details: s.details,
+        ..Event::default()
+    };
     if ledger.exists(&mut conn).await.unwrap_or(false)
-        && let Err(e) = ledger.record_event(&mut conn, event, actor).await
+        && let Err(e) = ledger.record_event(&mut conn, &event, actor).await
     {
-        tracing::warn!(error = %e, command = event.command, "could not append the command to the event log");
+        tracing::warn!(error = %e, command = s.command, "could not append the command to the event log");
     }
     if let Err(e) = lock.release(&mut conn).await {
         tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
@@ -537,7 +549,7 @@ async fn fail(
             let already_exists = matches!(code.as_deref(), Some("42P07" | "42710" | "42P06" | "42723" | "42P04"));
             let hint = if already_exists {
                 Some(format!(
-                    "the object already exists but the ledger in schema `{}` does not record creating it: this database was built by something else. Do not drop objects to make the run pass; adopt the database instead (README.md, \"Adopting an existing database\")",
+                    "the object already exists but the ledger in schema `{}` does not record creating it: this database was built by something else. Do not drop objects to make the run pass; check and record what it already holds with `vytal-host adopt --dry-run`, then `vytal-host adopt` (README.md, \"Adopting an existing database\")",
                     ledger.schema()
                 ))
             } else {

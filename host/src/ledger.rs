@@ -192,13 +192,36 @@ COMMIT;"#
         command: &str,
         duration_ms: f64,
     ) -> Result<(), sqlx::Error> {
+        self.record(conn, m, actor, command, duration_ms, "applied").await
+    }
+
+    /// Records a migration whose objects already existed (`adopt`): the row, and an `adopted` event.
+    pub async fn record_adopted(
+        &self,
+        conn: &mut PgConnection,
+        m: &PlannedMigration,
+        actor: &Actor,
+        command: &str,
+    ) -> Result<(), sqlx::Error> {
+        self.record(conn, m, actor, command, 0.0, "adopted").await
+    }
+
+    async fn record(
+        &self,
+        conn: &mut PgConnection,
+        m: &PlannedMigration,
+        actor: &Actor,
+        command: &str,
+        duration_ms: f64,
+        outcome: &str,
+    ) -> Result<(), sqlx::Error> {
         let s = &self.schema;
         sqlx::query(AssertSqlSafe(format!(
             "WITH row AS (INSERT INTO \"{s}\".migrations \
                (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) \
              INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
-             VALUES ('migration', $10, 'applied', $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
+             VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
         )))
         .bind(&m.module)
         .bind(&m.id)
@@ -211,6 +234,7 @@ COMMIT;"#
         .bind(duration_ms)
         .bind(command)
         .bind(env!("CARGO_PKG_VERSION"))
+        .bind(outcome)
         .execute(conn)
         .await?;
         Ok(())

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adopt;
 pub mod apply;
 pub mod catalog;
 pub mod db;

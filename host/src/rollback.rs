@@ -264,16 +264,10 @@ pub async fn rollback(
         Err(RollbackError::NotConfirmed(e)) => ("refused", Some(e.clone()), 0),
         Err(e) => ("failed", Some(e.to_string()), 0),
     };
-    let event = Event {
-        kind: "run",
-        command: &options.command,
-        outcome,
-        error: error.as_deref(),
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        details: serde_json::json!({ "rolled_back": undone, "cascade": options.cascade }),
-        ..Event::default()
-    };
-    crate::apply::finish_session(conn, lock, &ledger, &event, &actor).await;
+    let details = serde_json::json!({ "rolled_back": undone, "cascade": options.cascade });
+    let summary =
+        crate::apply::Summary { command: &options.command, outcome, error: error.as_deref(), started, details };
+    crate::apply::finish_session(conn, lock, &ledger, &actor, summary).await;
     result
 }
 

@@ -54,7 +54,7 @@ pub struct VerifyReport {
 }
 
 /// Which modules own which tables and enum types, learnt while replaying.
-type Owners = BTreeMap<String, String>;
+pub(crate) type Owners = BTreeMap<String, String>;
 
 /// Verifies `modules` (all when empty).
 pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<VerifyReport, ApplyError> {
@@ -89,7 +89,7 @@ pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<
     })
 }
 
-const UNOWNED: &str = "(unowned)";
+pub(crate) const UNOWNED: &str = "(unowned)";
 
 fn finding(
     module: &str,
@@ -182,7 +182,11 @@ fn history(plan: &Plan, rows: &[crate::ledger::AppliedRow]) -> Vec<Finding> {
 /// needs dropping: dropping a database forces a checkpoint, which costs more
 /// than the whole replay. A plan with `no-transaction` migrations cannot
 /// replay that way; it uses a throwaway database, dropped afterwards.
-async fn replay(plan: &Plan, target: &Target, live: &mut PgConnection) -> Result<(Value, Owners), ApplyError> {
+pub(crate) async fn replay(
+    plan: &Plan,
+    target: &Target,
+    live: &mut PgConnection,
+) -> Result<(Value, Owners), ApplyError> {
     let transactional = plan.migrations().iter().all(|m| !m.directives.no_transaction);
     let name = if transactional {
         let mut n = format!("{}_vytal_scratch", target.database());
@@ -444,7 +448,12 @@ fn table(module: &str, t: &str, e: &Value, f: &Value, out: &mut Vec<Finding>) {
 }
 
 /// What selected modules need from modules outside the selection: extensions and referenced columns.
-fn prerequisites(expected: &Value, found: &Value, owners: &Owners, selected: &BTreeSet<String>) -> Vec<Finding> {
+pub(crate) fn prerequisites(
+    expected: &Value,
+    found: &Value,
+    owners: &Owners,
+    selected: &BTreeSet<String>,
+) -> Vec<Finding> {
     let owner = |name: &str| owners.get(name).cloned().unwrap_or_else(|| UNOWNED.to_owned());
     let mut out = Vec::new();
     let found_ext: BTreeSet<String> =

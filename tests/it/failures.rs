@@ -177,7 +177,7 @@ async fn an_object_that_already_exists_points_at_adoption() {
     let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
     assert!(msg.contains("relation \"people\" already exists (SQLSTATE 42P07)"), "{msg}");
     assert!(msg.contains("this database was built by something else"), "{msg}");
-    assert!(msg.contains("Adopting an existing database"), "{msg}");
+    assert!(msg.contains("`vytal-host adopt --dry-run`, then `vytal-host adopt`"), "{msg}");
     assert!(db.ledger().await.is_empty());
     db.drop().await;
 }

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod adopt;
 mod cli;
 mod failures;
 mod manifest;

@@ -1,5 +1,6 @@
 //! The subcommands, one file each, and what they share: global options and output.
 
+mod adopt;
 mod graph;
 mod new;
 mod plan;
@@ -56,6 +57,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     Run(run::Args),
+    Adopt(adopt::Args),
     Status(status::Args),
     Plan(plan::Args),
     Rollback(rollback::Args),
@@ -68,6 +70,7 @@ enum Command {
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.global, args).await,
+        Command::Adopt(args) => adopt::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Rollback(args) => rollback::run(&cli.global, args).await,

@@ -1,0 +1,57 @@
+//! `vytal-host adopt`: record migrations whose objects the database already holds.
+
+use std::process::ExitCode;
+
+use vytal_host::adopt::AdoptOptions;
+
+use super::{Global, ms, out, out_json};
+
+/// Take over a database built by something else, without running its DDL.
+///
+/// For the selected modules (all by default) and what they require, checks
+/// that every object the pending migrations create is in the database exactly
+/// as they create it (by the same replay `verify` uses), then records them in
+/// the ledger as applied. If anything is missing or different, nothing is
+/// recorded and the differences are listed. Objects beyond what the
+/// migrations create are reported and left alone.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Adopt only this module (repeatable) and the modules it requires
+    #[arg(long = "module", short = 'm', value_name = "MODULE")]
+    modules: Vec<String>,
+    /// Check and show what would be recorded, change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let target = global.target()?;
+    let mut command = String::from("adopt");
+    for m in &args.modules {
+        command.push_str(&format!(" --module {m}"));
+    }
+    if args.dry_run {
+        command.push_str(" --dry-run");
+    }
+    let options = AdoptOptions { modules: args.modules, dry_run: args.dry_run, command };
+    let report = vytal_host::adopt::adopt(&plan, &target, &options).await?;
+    if global.json {
+        out_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    out(format!("database: {}", report.database));
+    for f in &report.extra {
+        out(format!("  note: {}: {} {} is not created by any migration; left alone", f.module, f.kind, f.object));
+    }
+    let verb = if report.dry_run { "would record" } else { "recorded" };
+    for m in &report.adopted {
+        out(format!("  {verb} {}/{}_{} ({}) as applied", m.module, m.id, m.name, m.version));
+    }
+    out(match (report.adopted.len(), report.dry_run) {
+        (0, _) => "nothing to adopt: every selected migration is already in the ledger".to_owned(),
+        (n, true) => format!("dry run: the database holds what {n} migration(s) create; nothing was recorded"),
+        (n, false) => format!("adopted {n} migration(s) in {}; no DDL was run", ms(report.elapsed_ms)),
+    });
+    Ok(ExitCode::SUCCESS)
+}
