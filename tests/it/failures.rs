@@ -21,6 +21,11 @@ fn core() -> vytal_host::ModuleSource {
     )
 }
 
+/// The fixture plan: core's `people`, then clinic with these migrations.
+fn with_clinic(migrations: &[crate::support::Fixture]) -> vytal_host::Plan {
+    plan(MANIFEST, vec![core(), module("clinic", "1.0.0", migrations)])
+}
+
 fn opts() -> RunOptions {
     RunOptions { command: "run".into(), ..RunOptions::default() }
 }
@@ -29,10 +34,7 @@ fn opts() -> RunOptions {
 async fn a_failing_migration_rolls_back_writes_no_row_and_frees_the_lock() {
     let db = TestDb::new("fail_statement").await;
     let broken = "-- clinic 1.0.0\nCREATE TABLE visits (id int PRIMARY KEY);\n\nINSERT INTO visits (id, room)\n    VALUES (1, 'a');\n";
-    let p = plan(
-        MANIFEST,
-        vec![core(), module("clinic", "1.0.0", &[("1.0.0", "0001_visits", broken, "DROP TABLE visits;")])],
-    );
+    let p = with_clinic(&[("1.0.0", "0001_visits", broken, "DROP TABLE visits;")]);
     let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ApplyError::Failed(_)), "{msg}");
@@ -58,17 +60,7 @@ async fn a_failing_migration_rolls_back_writes_no_row_and_frees_the_lock() {
 #[tokio::test]
 async fn atomic_runs_are_all_or_nothing() {
     let db = TestDb::new("fail_atomic").await;
-    let p = plan(
-        MANIFEST,
-        vec![
-            core(),
-            module(
-                "clinic",
-                "1.0.0",
-                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES nowhere);", "")],
-            ),
-        ],
-    );
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES nowhere);", "")]);
     let options = RunOptions { atomic: true, ..opts() };
     let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
     assert!(msg.contains("relation \"nowhere\" does not exist"), "{msg}");
@@ -77,17 +69,7 @@ async fn atomic_runs_are_all_or_nothing() {
     assert!(db.ledger().await.is_empty());
     assert_eq!(db.advisory_locks().await, 0);
 
-    let ok = plan(
-        MANIFEST,
-        vec![
-            core(),
-            module(
-                "clinic",
-                "1.0.0",
-                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")],
-            ),
-        ],
-    );
+    let ok = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")]);
     let report = vytal_host::run(&ok, &db.target(), &options, &mut Quiet).await.unwrap();
     assert_eq!(report.migrations.len(), 2);
     assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
@@ -97,17 +79,7 @@ async fn atomic_runs_are_all_or_nothing() {
 #[tokio::test]
 async fn an_edited_applied_migration_is_refused_and_nothing_runs() {
     let db = TestDb::new("fail_edited").await;
-    let v1 = plan(
-        MANIFEST,
-        vec![
-            core(),
-            module(
-                "clinic",
-                "1.0.0",
-                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")],
-            ),
-        ],
-    );
+    let v1 = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")]);
     vytal_host::run(&v1, &db.target(), &opts(), &mut Quiet).await.unwrap();
 
     // Same text with Windows line endings is not an edit.
@@ -128,20 +100,10 @@ async fn an_edited_applied_migration_is_refused_and_nothing_runs() {
     );
     assert!(vytal_host::run(&crlf, &db.target(), &opts(), &mut Quiet).await.unwrap().migrations.is_empty());
 
-    let edited = plan(
-        MANIFEST,
-        vec![
-            core(),
-            module(
-                "clinic",
-                "1.0.0",
-                &[
-                    ("1.0.0", "0001_visits", "CREATE TABLE visits (id bigint);", "DROP TABLE visits;"),
-                    ("1.0.0", "0002_rooms", "CREATE TABLE rooms (id int);", "DROP TABLE rooms;"),
-                ],
-            ),
-        ],
-    );
+    let edited = with_clinic(&[
+        ("1.0.0", "0001_visits", "CREATE TABLE visits (id bigint);", "DROP TABLE visits;"),
+        ("1.0.0", "0002_rooms", "CREATE TABLE rooms (id int);", "DROP TABLE rooms;"),
+    ]);
     let err = vytal_host::run(&edited, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
     let msg = err.to_string();
     let ApplyError::Edited(items) = &err else { panic!("expected Edited, got {msg}") };
@@ -173,7 +135,7 @@ async fn an_object_that_already_exists_points_at_adoption() {
     let mut c = db.conn().await;
     sqlx::raw_sql("CREATE TABLE people (id int PRIMARY KEY)").execute(&mut c).await.unwrap();
     drop(c);
-    let p = plan(MANIFEST, vec![core(), module("clinic", "1.0.0", &[])]);
+    let p = with_clinic(&[]);
     let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
     assert!(msg.contains("relation \"people\" already exists (SQLSTATE 42P07)"), "{msg}");
     assert!(msg.contains("this database was built by something else"), "{msg}");
@@ -213,13 +175,7 @@ async fn no_transaction_migrations_run_concurrently_safe_ddl() {
     let db = TestDb::new("no_transaction").await;
     let index =
         "-- vytal:no-transaction\n-- vytal:lock-timeout 2s\nCREATE INDEX CONCURRENTLY people_id_idx ON people (id);\n";
-    let p = plan(
-        MANIFEST,
-        vec![
-            core(),
-            module("clinic", "1.0.0", &[("1.0.0", "0001_index", index, "DROP INDEX CONCURRENTLY people_id_idx;")]),
-        ],
-    );
+    let p = with_clinic(&[("1.0.0", "0001_index", index, "DROP INDEX CONCURRENTLY people_id_idx;")]);
     let msg = vytal_host::run(&p, &db.target(), &RunOptions { atomic: true, ..opts() }, &mut Quiet)
         .await
         .unwrap_err()
@@ -240,7 +196,7 @@ async fn no_transaction_migrations_run_concurrently_safe_ddl() {
 async fn a_failing_no_transaction_migration_says_what_took_effect() {
     let db = TestDb::new("no_transaction_fail").await;
     let two = "-- vytal:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON people (id);\nCREATE INDEX CONCURRENTLY b_idx ON nowhere (id);\n";
-    let p = plan(MANIFEST, vec![core(), module("clinic", "1.0.0", &[("1.0.0", "0001_index", two, "")])]);
+    let p = with_clinic(&[("1.0.0", "0001_index", two, "")]);
     let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
     assert!(msg.contains("0001_index.up.sql:3: relation \"nowhere\" does not exist"), "{msg}");
     assert!(
