@@ -309,22 +309,12 @@ fn select<'p>(
     let all = plan.migrations();
     let todo: Vec<&PlannedMigration> =
         wanted.iter().filter(|i| assessment.pending.contains(i)).map(|&i| &all[i]).collect();
-    for m in &todo {
-        let later = all
-            .iter()
-            .filter(|o| o.module == m.module && o.version >= m.version && o.id != m.id)
-            .find(|o| assessment.is_applied(o) && id_number(&o.id) > id_number(&m.id));
-        if let Some(later) = later {
-            return Err(ApplyError::OutOfOrder { pending: m.label(), later: later.label() });
-        }
+    if let Some((pending, later)) = assessment.out_of_order(&todo) {
+        return Err(ApplyError::OutOfOrder { pending, later });
     }
     let pulled_in =
         todo.iter().copied().filter(|m| !options.modules.is_empty() && !options.modules.contains(&m.module)).collect();
     Ok((todo, pulled_in))
-}
-
-fn id_number(id: &str) -> u128 {
-    id.parse().unwrap_or(0)
 }
 
 fn report(

@@ -6,6 +6,8 @@
 //! host only ever inserts into it, and a trigger refuses UPDATE, DELETE and
 //! TRUNCATE from anyone.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -74,15 +76,18 @@ pub struct Event<'a> {
 }
 
 /// Access to the ledger in one schema.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Ledger {
     schema: String,
+    /// Set once the tables are seen or created: they are never dropped by
+    /// the host, so a command asks the server at most once.
+    known_to_exist: AtomicBool,
 }
 
 impl Ledger {
     /// The ledger in `schema` (validated by the manifest to be a plain name).
     pub fn new(schema: &str) -> Self {
-        Ledger { schema: schema.to_owned() }
+        Ledger { schema: schema.to_owned(), known_to_exist: AtomicBool::new(false) }
     }
 
     /// The schema name.
@@ -92,12 +97,17 @@ impl Ledger {
 
     /// Whether the ledger tables exist yet.
     pub async fn exists(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        if self.known_to_exist.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
         let row = sqlx::query("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL")
             .bind(format!("\"{}\".migrations", self.schema))
             .bind(format!("\"{}\".events", self.schema))
             .fetch_one(conn)
             .await?;
-        row.try_get(0)
+        let exists: bool = row.try_get(0)?;
+        self.known_to_exist.store(exists, Ordering::Relaxed);
+        Ok(exists)
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
@@ -152,6 +162,7 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
 COMMIT;"#
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(conn).await?;
+        self.known_to_exist.store(true, Ordering::Relaxed);
         Ok(())
     }
 

@@ -40,10 +40,13 @@ impl std::fmt::Display for Holder {
 pub enum LockError {
     /// Another session kept the lock longer than the wait allows.
     #[error(
-        "another run holds the migration lock ({}); waited {:.1}s. Let it finish and try again, raise host.lock_wait in migrations.toml, or if it is stuck end it with SELECT pg_terminate_backend({})",
-        holder.as_ref().map_or_else(|| "holder not visible to this user".to_owned(), ToString::to_string),
+        "another run holds the migration lock ({}); waited {:.1}s. Let it finish and try again, raise host.lock_wait in migrations.toml, or if it is stuck end it with {}",
+        holder.as_ref().map_or_else(|| "its session is not visible to this user".to_owned(), ToString::to_string),
         waited.as_secs_f64(),
-        holder.as_ref().map_or(0, |h| h.pid)
+        holder.as_ref().map_or_else(
+            || "pg_terminate_backend(pid) as a user who can see pg_locks".to_owned(),
+            |h| format!("SELECT pg_terminate_backend({})", h.pid)
+        )
     )]
     Timeout {
         /// How long we waited.

@@ -119,7 +119,7 @@ pub enum RollbackError {
         /// The dependent migrations, `module/id_name`.
         dependants: Vec<String>,
     },
-    /// `--to` names a version the module is not past, or a module that is unknown.
+    /// The selection names a module that neither the build nor the ledger knows.
     #[error("{0}")]
     BadSelection(String),
     /// The confirmation was refused or could not be asked.

@@ -1,6 +1,6 @@
 //! Comparing the plan with the ledger: what is applied, pending, edited or unknown.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ledger::AppliedRow;
 use crate::resolve::{Plan, PlannedMigration};
@@ -23,8 +23,8 @@ pub struct Edited {
 pub struct Assessment {
     /// Ledger rows keyed by (module, id).
     pub applied: BTreeMap<(String, String), AppliedRow>,
-    /// Indices into the plan's migrations that are not applied, in plan order.
-    pub pending: Vec<usize>,
+    /// Indices into the plan's migrations that are not applied (iterates in plan order).
+    pub pending: BTreeSet<usize>,
     /// Applied migrations whose file changed.
     pub edited: Vec<Edited>,
     /// Ledger rows the build does not know.
@@ -39,7 +39,9 @@ impl Assessment {
         let mut a = Assessment::default();
         for (i, m) in plan.migrations().iter().enumerate() {
             match applied.get(&(m.module.clone(), m.id.clone())) {
-                None => a.pending.push(i),
+                None => {
+                    a.pending.insert(i);
+                }
                 Some(row) if row.checksum != m.checksum => a.edited.push(Edited {
                     migration: m.label(),
                     path: m.up_path.clone(),
@@ -49,7 +51,7 @@ impl Assessment {
                 Some(_) => {}
             }
         }
-        let known: std::collections::BTreeSet<(String, String)> =
+        let known: BTreeSet<(String, String)> =
             plan.migrations().iter().map(|m| (m.module.clone(), m.id.clone())).collect();
         let unknown_keys: Vec<_> = applied.keys().filter(|k| !known.contains(*k)).cloned().collect();
         for k in unknown_keys {
@@ -62,8 +64,20 @@ impl Assessment {
         a
     }
 
-    /// Whether `m` is recorded as applied.
-    pub fn is_applied(&self, m: &PlannedMigration) -> bool {
-        self.applied.contains_key(&(m.module.clone(), m.id.clone()))
+    /// The first of `todo` whose module already has a later migration applied:
+    /// its label and the label of that later one.
+    pub fn out_of_order(&self, todo: &[&PlannedMigration]) -> Option<(String, String)> {
+        let number = |id: &str| id.parse::<u128>().unwrap_or(0);
+        let mut newest: BTreeMap<&str, &AppliedRow> = BTreeMap::new();
+        for row in self.applied.values() {
+            let entry = newest.entry(row.module.as_str()).or_insert(row);
+            if number(&row.id) > number(&entry.id) {
+                *entry = row;
+            }
+        }
+        todo.iter().find_map(|m| {
+            let later = newest.get(m.module.as_str()).filter(|r| number(&r.id) > number(&m.id))?;
+            Some((m.label(), format!("{}/{}_{}", later.module, later.id, later.name)))
+        })
     }
 }

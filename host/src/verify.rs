@@ -78,7 +78,10 @@ pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<
 
     findings.extend(drift(&expected, &found, &owners));
     findings.extend(prerequisites(&expected, &found, &owners, &selected));
-    findings.retain(|f| selected.contains(&f.module) || (modules.is_empty() && f.module == UNOWNED));
+    // A whole-database verify keeps everything, including ledger rows of modules the build no longer has.
+    if !modules.is_empty() {
+        findings.retain(|f| selected.contains(&f.module));
+    }
     findings
         .sort_by(|a, b| (&a.module, a.category, &a.object, &a.kind).cmp(&(&b.module, b.category, &b.object, &b.kind)));
     Ok(VerifyReport {

@@ -207,3 +207,27 @@ async fn a_failing_no_transaction_migration_says_what_took_effect() {
     assert_eq!(db.advisory_locks().await, 0);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn a_migration_added_below_an_applied_one_is_refused() {
+    let db = TestDb::new("fail_out_of_order").await;
+    let first = with_clinic(&[
+        ("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", ""),
+        ("1.0.0", "0003_rooms", "CREATE TABLE rooms (id int);", ""),
+    ]);
+    vytal_host::run(&first, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    let later = with_clinic(&[
+        ("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", ""),
+        ("1.0.0", "0002_beds", "CREATE TABLE beds (id int);", ""),
+        ("1.0.0", "0003_rooms", "CREATE TABLE rooms (id int);", ""),
+    ]);
+    let msg = vytal_host::run(&later, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "migration clinic/0002_beds is pending but clinic/0003_rooms of the same module is already applied; migrations must be added after the last applied one: renumber clinic/0002_beds after clinic/0003_rooms"
+    );
+    assert!(!db.tables().await.contains(&"beds".to_owned()));
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "clinic/0003", "core/0001"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}

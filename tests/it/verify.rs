@@ -113,6 +113,17 @@ async fn each_injected_drift_is_reported_exactly() {
             Some("pending"),
         ),
         (
+            "ledger row of a module the build lacks",
+            "INSERT INTO vytal.migrations (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms) \
+             VALUES ('pharmacy', '0001', 'create_stock', '1.0.0', 'x', '', 'ops', 'db1', 0)",
+            "pharmacy",
+            "history",
+            "unknown to this build",
+            "pharmacy/0001_create_stock",
+            None,
+            None,
+        ),
+        (
             "edited checksum",
             "UPDATE vytal.migrations SET checksum = repeat('0', 64) WHERE module = 'messaging'",
             "messaging",
