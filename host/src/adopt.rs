@@ -7,18 +7,27 @@
 //! replay `verify` uses, that every object they create is there exactly as
 //! they create it. Objects the migrations do not create (an application's
 //! extra columns, say) are reported and left alone.
+//!
+//! A database may stand at an older module version than the build carries
+//! (built by the old suite at 1.0.0, adopted by a build at 1.1.0). Adopt
+//! first compares with the whole plan; each module whose objects differ is
+//! stepped back one version and compared again, until the database matches
+//! or no older version is left. What matches is recorded; the newer
+//! migrations stay pending for `run`.
 
-use std::collections::BTreeSet;
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::apply::{ApplyError, MigrationOutcome, Summary, check_modules, finish_session};
+use semver::Version;
+
 use crate::db::Target;
-use crate::ledger::{Actor, Ledger};
-use crate::lock::RunLock;
-use crate::resolve::{Plan, PlannedMigration};
-use crate::schema::describe;
-use crate::state::Assessment;
-use crate::verify::{Finding, drift, prerequisites, replay};
+use crate::exec::MigrationOutcome;
+use crate::keys::{MigrationId, ModuleName};
+use crate::replay::{self, ReplayError};
+use crate::resolve::{Plan, PlannedMigration, UnknownModule};
+use crate::schema::Drift;
+use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::state::{Assessment, StateError};
+use crate::verify::Finding;
 
 /// How to adopt.
 #[derive(Debug, Clone, Default)]
@@ -38,8 +47,12 @@ pub struct AdoptReport {
     pub database: String,
     /// Whether nothing was changed on purpose.
     pub dry_run: bool,
+    /// The version each adopted module was found at.
+    pub versions: BTreeMap<String, String>,
     /// The migrations recorded as applied, in plan order.
     pub adopted: Vec<MigrationOutcome>,
+    /// Selected migrations newer than the database, left pending for `run`.
+    pub pending: Vec<String>,
     /// Objects the database has beyond what the migrations create; left alone.
     pub extra: Vec<Finding>,
     /// Wall time in milliseconds.
@@ -50,18 +63,30 @@ pub struct AdoptReport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdoptError {
-    /// Connecting, locking or reading failed, or the ledger shows edited migrations.
+    /// Connecting, locking or the host's own bookkeeping failed.
     #[error(transparent)]
-    Apply(#[from] ApplyError),
-    /// The database lacks or differs from what the migrations create.
+    Session(#[from] SessionError),
+    /// `--module` names no module.
+    #[error(transparent)]
+    UnknownModule(#[from] UnknownModule),
+    /// The ledger shows edited migrations.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The migrations could not be replayed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The database lacks or differs from what the migrations create, at every version tried.
     #[error(
-        "cannot adopt: the database does not hold what {} migration(s) create, so recording them as applied would be false; nothing was recorded\n{}\nbring the database in line (or apply the missing pieces by hand), check with `vytal-host adopt --dry-run`, then adopt",
+        "cannot adopt: the database does not hold what {} migration(s) create (compared at {}), so recording them as applied would be false; nothing was recorded\n{}\nbring the database in line (or apply the missing pieces by hand), check with `vytal-host adopt --dry-run`, then adopt",
         migrations,
+        versions,
         findings.iter().map(describe_finding).collect::<Vec<_>>().join("\n")
     )]
     Differs {
         /// How many migrations were to be adopted.
         migrations: usize,
+        /// The module versions of the last comparison, e.g. `tasks@1.0.0, claims@1.0.0`.
+        versions: String,
         /// What is missing or different.
         findings: Vec<Finding>,
     },
@@ -76,102 +101,129 @@ fn describe_finding(f: &Finding) -> String {
     s
 }
 
-/// Findings that describe something beyond what the migrations create.
-fn is_extra(f: &Finding) -> bool {
-    f.kind.starts_with("extra ")
-}
-
 /// Checks the database against the pending migrations of the selection and records them as applied.
 pub async fn adopt(plan: &Plan, target: &Target, options: &AdoptOptions) -> Result<AdoptReport, AdoptError> {
-    let started = Instant::now();
-    let wanted = check_modules(plan, &options.modules)?;
-    let ledger = Ledger::new(&plan.settings().ledger_schema);
-    let mut conn = target.connect("vytal-host adopt").await.map_err(ApplyError::from)?;
-    let db = |during: &'static str| move |source| ApplyError::Database { during, source };
-
-    let lock = if options.dry_run {
-        None
-    } else {
-        Some(
-            RunLock::acquire(&mut conn, &plan.settings().ledger_schema, plan.settings().lock_wait)
-                .await
-                .map_err(ApplyError::from)?,
-        )
+    let selection = plan.select(&options.modules)?;
+    let access = if options.dry_run { Access::Read } else { Access::Write };
+    let mut session =
+        Session::open(Database::Target(target), plan.settings(), "vytal-host adopt", &options.command, access).await?;
+    let result = locked(plan, target, &selection, options, &mut session).await;
+    let (outcome, error) = match &result {
+        Ok(r) if r.adopted.is_empty() => (Outcome::Nothing("nothing-to-adopt"), None),
+        Ok(_) => (Outcome::Succeeded, None),
+        Err(e) => (Outcome::Failed, Some(e.to_string())),
     };
-    let actor = Actor::current();
-    let result = async {
-        if !options.dry_run {
-            ledger.ensure(&mut conn).await.map_err(db("creating the ledger"))?;
-        }
-        let rows = ledger.applied(&mut conn).await.map_err(db("reading the ledger"))?;
-        let assessment = Assessment::new(plan, rows);
-        if !assessment.edited.is_empty() {
-            return Err(ApplyError::Edited(assessment.edited.clone()).into());
-        }
-        let todo: Vec<&PlannedMigration> =
-            wanted.iter().filter(|i| assessment.pending.contains(i)).map(|&i| &plan.migrations()[i]).collect();
-        let modules: BTreeSet<String> = todo.iter().map(|m| m.module.clone()).collect();
-
-        let found = describe(&mut conn, "public", &[]).await.map_err(db("reading the live catalog"))?;
-        let (expected, owners) = replay(plan, target, &mut conn).await?;
-        let mut findings: Vec<Finding> = drift(&expected, &found, &owners)
-            .into_iter()
-            .chain(prerequisites(&expected, &found, &owners, &modules))
-            .filter(|f| modules.contains(&f.module))
-            .collect();
-        // Objects of modules that are already applied, or not adopted now, are not this command's business.
-        let extra: Vec<Finding> = findings.iter().filter(|f| is_extra(f)).cloned().collect();
-        findings.retain(|f| !is_extra(f));
-        if !findings.is_empty() {
-            return Err(AdoptError::Differs { migrations: todo.len(), findings });
-        }
-        if !options.dry_run && !todo.is_empty() {
-            let record = async {
-                sqlx::raw_sql("BEGIN").execute(&mut conn).await?;
-                for m in &todo {
-                    ledger.record_adopted(&mut conn, m, &actor, &options.command).await?;
-                }
-                sqlx::raw_sql("COMMIT").execute(&mut conn).await?;
-                Ok::<(), sqlx::Error>(())
-            }
-            .await;
-            if let Err(e) = record {
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-                return Err(db("recording the adopted migrations")(e).into());
-            }
-        }
-        Ok(AdoptReport {
-            database: target.to_string(),
-            dry_run: options.dry_run,
-            adopted: todo
-                .iter()
-                .map(|m| MigrationOutcome {
-                    module: m.module.clone(),
-                    id: m.id.clone(),
-                    name: m.name.clone(),
-                    version: m.version.to_string(),
-                    duration_ms: None,
-                })
-                .collect(),
-            extra,
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
-    }
-    .await;
-
-    match lock {
-        Some(lock) => {
-            let (outcome, error, adopted) = match &result {
-                Ok(r) => (if r.adopted.is_empty() { "nothing-to-adopt" } else { "succeeded" }, None, r.adopted.len()),
-                Err(e) => ("failed", Some(e.to_string()), 0),
-            };
-            let details = serde_json::json!({ "adopted": adopted, "modules": options.modules });
-            let summary = Summary { command: &options.command, outcome, error: error.as_deref(), started, details };
-            finish_session(conn, lock, &ledger, &actor, summary).await;
-        }
-        None => {
-            let _ = sqlx::Connection::close(conn).await;
-        }
-    }
+    let adopted = result.as_ref().map_or(0, |r| if r.dry_run { 0 } else { r.adopted.len() });
+    let pending = result.as_ref().map_or(0, |r| r.pending.len());
+    let details = serde_json::json!({ "adopted": adopted, "left_pending": pending, "modules": options.modules });
+    session.finish(outcome, error.as_deref(), details).await;
     result
+}
+
+async fn locked(
+    plan: &Plan,
+    target: &Target,
+    selection: &[&PlannedMigration],
+    options: &AdoptOptions,
+    session: &mut Session<'_>,
+) -> Result<AdoptReport, AdoptError> {
+    if !options.dry_run {
+        session.ensure_ledger().await?;
+    }
+    let assessment = Assessment::new(plan, session.applied().await?);
+    let todo = assessment.pending_among(selection)?;
+    let todo_keys: BTreeSet<(ModuleName, MigrationId)> =
+        todo.iter().map(|m| (m.module.clone(), m.id.clone())).collect();
+
+    // Start from the build's versions; step back the modules that differ.
+    let mut at: BTreeMap<ModuleName, Version> = plan.newest_versions();
+    let (cut, comparison) = loop {
+        let cut = plan.cut(&at);
+        let adoptable: Vec<&PlannedMigration> =
+            cut.migrations().iter().filter(|m| todo_keys.contains(&(m.module.clone(), m.id.clone()))).collect();
+        let modules: BTreeSet<ModuleName> = adoptable.iter().map(|m| m.module.clone()).collect();
+        let all: Vec<&PlannedMigration> = cut.migrations().iter().collect();
+        let c = replay::compare(session.conn(), target, &all, plan.settings(), &modules).await?;
+        let differing: BTreeSet<ModuleName> = c
+            .drift
+            .iter()
+            .chain(&c.prerequisites)
+            .filter(|d| !d.is_extra())
+            .filter_map(|d| d.owner.clone())
+            .filter(|m| modules.contains(m))
+            .collect();
+        let mut stepped = false;
+        for module in &differing {
+            // Never below what the ledger already records as applied.
+            let floor = assessment
+                .applied
+                .values()
+                .filter(|r| r.module == *module)
+                .filter_map(|r| plan.find(&r.module, &r.id).map(|m| m.version.clone()));
+            let floor = floor.max();
+            let Some(current) = at.get(module).cloned() else { continue };
+            let older = plan
+                .modules()
+                .get(module.as_str())
+                .and_then(|rm| rm.versions.iter().rev().find(|v| **v < current).cloned())
+                .filter(|v| floor.as_ref().is_none_or(|f| v >= f));
+            if let Some(older) = older {
+                tracing::info!(module = %module, from = %current, to = %older, "the database differs; comparing with the older version");
+                at.insert(module.clone(), older);
+                stepped = true;
+            }
+        }
+        if differing.is_empty() || !stepped {
+            let count = adoptable.len();
+            break (cut, (c, count, modules));
+        }
+    };
+    let (c, count, modules) = comparison;
+    // Objects of modules that are already applied, or not adopted now, are not this command's business.
+    let ours = |d: &&Drift| d.owner.as_ref().is_some_and(|o| modules.contains(o));
+    let (extra, differs): (Vec<&Drift>, Vec<&Drift>) = c.drift.iter().filter(ours).partition(|d| d.is_extra());
+    let differs: Vec<Finding> = differs
+        .into_iter()
+        .map(|d| Finding::of(d, "drift"))
+        .chain(c.prerequisites.iter().filter(ours).map(|d| Finding::of(d, "prerequisite")))
+        .collect();
+    let extra: Vec<Finding> = extra.into_iter().map(|d| Finding::of(d, "drift")).collect();
+    if !differs.is_empty() {
+        let versions =
+            modules.iter().filter_map(|m| at.get(m).map(|v| format!("{m}@{v}"))).collect::<Vec<_>>().join(", ");
+        return Err(AdoptError::Differs { migrations: count, versions, findings: differs });
+    }
+
+    let adopt: Vec<&PlannedMigration> =
+        cut.migrations().iter().filter(|m| todo_keys.contains(&(m.module.clone(), m.id.clone()))).collect();
+    let adopted_keys: BTreeSet<(&str, &str)> = adopt.iter().map(|m| (m.module.as_str(), m.id.as_str())).collect();
+    if !options.dry_run && !adopt.is_empty() {
+        let (conn, ledger, actor, command) = session.parts();
+        let record = async {
+            sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+            for m in &adopt {
+                ledger.record_adopted(conn, m, actor, command).await?;
+            }
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = record {
+            crate::exec::rollback(session.conn()).await;
+            return Err(SessionError::during("recording the adopted migrations")(e).into());
+        }
+    }
+    Ok(AdoptReport {
+        database: session.database().to_owned(),
+        dry_run: options.dry_run,
+        versions: modules.iter().filter_map(|m| at.get(m).map(|v| (m.to_string(), v.to_string()))).collect(),
+        adopted: adopt.iter().map(|m| MigrationOutcome::of(m, None)).collect(),
+        pending: todo
+            .iter()
+            .filter(|m| !adopted_keys.contains(&(m.module.as_str(), m.id.as_str())))
+            .map(|m| m.label().to_string())
+            .collect(),
+        extra,
+        elapsed_ms: session.elapsed_ms(),
+    })
 }

@@ -1,23 +1,21 @@
 //! `run`: apply what is pending, under the lock, one transaction per migration.
 //!
 //! The order of events is what makes a run safe to repeat and to race:
-//! validate the plan (no database), connect, take the lock, create the
-//! ledger if missing, re-read it, refuse edited migrations, then apply.
-//! Each migration commits together with its ledger row and its event; a
-//! failure rolls back, leaves no row, logs the failure and frees the lock.
+//! validate the plan (no database), open a writing session (connect, take
+//! the lock), create the ledger if missing, re-read it, refuse edited
+//! migrations, then apply. Each migration commits together with its ledger
+//! row and its event; a failure rolls back, leaves no row, logs the failure,
+//! and the session's closing event records how many migrations did commit.
 
 use std::time::{Duration, Instant};
 
-use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgConnection, PgDatabaseError};
+use sqlx::postgres::PgConnection;
 
-use crate::db::{ConnectError, Target};
-use crate::ledger::{Actor, Event, Ledger};
-use crate::lock::{LockError, RunLock};
-use crate::manifest::HostSettings;
-use crate::resolve::{Plan, PlannedMigration};
-use crate::sql::{self, Statement};
-use crate::state::{Assessment, Edited};
+use crate::exec::{self, Direction, ExecError, MigrationOutcome, Origin, PgReport, Script, TookEffect, Transaction};
+use crate::ledger::Event;
+use crate::resolve::{Plan, PlannedMigration, UnknownModule};
+use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::state::{Assessment, StateError};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -47,36 +45,8 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
-/// One applied (or, in a dry run, pending) migration in a report.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MigrationOutcome {
-    /// Module.
-    pub module: String,
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Module version.
-    pub version: String,
-    /// Milliseconds it took; absent in a dry run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
-}
-
-impl MigrationOutcome {
-    fn of(m: &PlannedMigration, duration: Option<Duration>) -> Self {
-        MigrationOutcome {
-            module: m.module.clone(),
-            id: m.id.clone(),
-            name: m.name.clone(),
-            version: m.version.to_string(),
-            duration_ms: duration.map(|d| d.as_secs_f64() * 1000.0),
-        }
-    }
-}
-
-/// What a run did.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What a run did (or, when it failed, did before failing).
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RunReport {
     /// The database, without password.
     pub database: String,
@@ -84,9 +54,9 @@ pub struct RunReport {
     pub dry_run: bool,
     /// Whether the plan ran in one transaction.
     pub atomic: bool,
-    /// Migrations applied (or, in a dry run, that would be), in order.
+    /// Migrations applied and committed (or, in a dry run, that would be), in order.
     pub migrations: Vec<MigrationOutcome>,
-    /// Of those, the ones from modules that were not selected but are required.
+    /// Of the pending migrations, the ones from modules that were not selected but are required.
     pub pulled_in: Vec<String>,
     /// Ledger rows this build does not know.
     pub unknown: Vec<String>,
@@ -94,84 +64,36 @@ pub struct RunReport {
     pub elapsed_ms: f64,
 }
 
-/// A migration that failed, with everything needed to fix it.
+/// A migration that failed: the error, what state it left, and what the run had committed before it.
 #[derive(Debug, Clone)]
-pub struct MigrationFailure {
-    /// `module/id_name`.
-    pub migration: String,
-    /// `file:line` of the failing statement.
-    pub at: String,
-    /// The failing statement.
-    pub statement: String,
-    /// PostgreSQL's message.
-    pub message: String,
-    /// SQLSTATE.
-    pub code: Option<String>,
-    /// PostgreSQL's detail.
-    pub detail: Option<String>,
-    /// PostgreSQL's hint, or ours.
-    pub hint: Option<String>,
+pub struct RunFailure {
+    /// What failed, where.
+    pub error: ExecError,
     /// What state the database was left in.
     pub aftermath: String,
+    /// The run up to the failure: the migrations that stay committed.
+    pub report: RunReport,
 }
 
-impl std::fmt::Display for MigrationFailure {
+impl std::fmt::Display for RunFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "migration {} failed at {}: {}", self.migration, self.at, self.message)?;
-        if let Some(code) = &self.code {
-            write!(f, " (SQLSTATE {code})")?;
-        }
-        let statement: String = self.statement.lines().map(|l| format!("\n    {l}")).collect();
-        write!(f, "\n  statement:{statement}")?;
-        if let Some(d) = &self.detail {
-            write!(f, "\n  detail: {d}")?;
-        }
-        if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        write!(f, "\n  {}", self.aftermath)
+        write!(f, "{}\n  {}", self.error, self.aftermath)
     }
 }
 
-/// Errors of `run`, `status` and `plan` against a database.
+/// Errors of `run`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
-    /// Could not connect.
+    /// Connecting, locking or the host's own bookkeeping failed.
     #[error(transparent)]
-    Connect(#[from] ConnectError),
-    /// Could not take the lock.
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    /// A database call of the host itself failed.
-    #[error("database error while {during}: {source}")]
-    Database {
-        /// What the host was doing.
-        during: &'static str,
-        /// The driver error.
-        source: sqlx::Error,
-    },
+    Session(#[from] SessionError),
     /// `--module` names no module.
-    #[error("no module `{module}` in this build; known modules: {known}")]
-    UnknownModule {
-        /// The name given.
-        module: String,
-        /// The names that exist.
-        known: String,
-    },
-    /// Applied migrations were edited afterwards.
-    #[error("{}", edited_message(.0))]
-    Edited(Vec<Edited>),
-    /// A pending migration sorts before one already applied in the same module.
-    #[error(
-        "migration {pending} is pending but {later} of the same module is already applied; migrations must be added after the last applied one: renumber {pending} after {later}"
-    )]
-    OutOfOrder {
-        /// The pending migration.
-        pending: String,
-        /// The applied one after it.
-        later: String,
-    },
+    #[error(transparent)]
+    UnknownModule(#[from] UnknownModule),
+    /// The ledger and the plan disagree (edited or out-of-order migrations).
+    #[error(transparent)]
+    State(#[from] StateError),
     /// `--atomic` with a migration that cannot run in a transaction.
     #[error(
         "--atomic cannot include {0}: it is marked -- vytal:no-transaction; run without --atomic, or apply it on its own first"
@@ -179,388 +101,224 @@ pub enum ApplyError {
     AtomicNoTransaction(String),
     /// A migration failed.
     #[error("{0}")]
-    Failed(Box<MigrationFailure>),
+    Failed(Box<RunFailure>),
+    /// The one transaction of an `--atomic` run failed at `COMMIT`.
+    #[error(
+        "the run's COMMIT failed (--atomic): {}{}{}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
+        report.message,
+        report.code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
+        report.detail.as_ref().map(|d| format!("\n  detail: {d}")).unwrap_or_default()
+    )]
+    AtomicCommit {
+        /// What PostgreSQL said.
+        report: PgReport,
+        /// How many migrations the transaction held.
+        count: usize,
+    },
 }
 
-fn edited_message(edited: &[Edited]) -> String {
-    let mut s = format!("{} applied migration(s) changed after they were applied; nothing was applied", edited.len());
-    for e in edited {
-        s.push_str(&format!(
-            "\n  {}: applied checksum {}, file checksum {}\n    restore {} to the text that was applied (e.g. `git log -p -- {}`) and put the change in a new migration",
-            e.migration, e.applied_checksum, e.file_checksum, e.path, e.path
-        ));
+impl ApplyError {
+    /// The run up to the failure, when the run got as far as applying.
+    pub fn partial_report(&self) -> Option<&RunReport> {
+        match self {
+            ApplyError::Failed(f) => Some(&f.report),
+            _ => None,
+        }
     }
-    s
 }
 
-fn db(during: &'static str) -> impl FnOnce(sqlx::Error) -> ApplyError {
-    move |source| ApplyError::Database { during, source }
-}
-
-/// Checks module names against the plan.
-pub fn check_modules(plan: &Plan, modules: &[String]) -> Result<Vec<usize>, ApplyError> {
-    if modules.is_empty() {
-        return Ok((0..plan.migrations().len()).collect());
-    }
-    plan.closure(modules).map_err(|module| ApplyError::UnknownModule {
-        module,
-        known: plan.modules().keys().cloned().collect::<Vec<_>>().join(", "),
-    })
-}
-
-/// Applies what is pending. See the module docs for the order of events.
-pub async fn run(
+/// Applies what is pending, on a connection to `db` (a [`crate::Target`],
+/// or a connection the caller holds). See the module docs for the order of events.
+pub async fn run<'c>(
     plan: &Plan,
-    target: &Target,
+    db: impl Into<Database<'c>>,
     options: &RunOptions,
     progress: &mut dyn Progress,
 ) -> Result<RunReport, ApplyError> {
     let started = Instant::now();
-    let wanted = check_modules(plan, &options.modules)?;
+    let selection = plan.select(&options.modules)?;
     if options.atomic
-        && let Some(m) = wanted.iter().map(|&i| &plan.migrations()[i]).find(|m| m.directives.no_transaction)
+        && let Some(m) = selection.iter().find(|m| m.directives.no_transaction)
     {
-        return Err(ApplyError::AtomicNoTransaction(m.label()));
+        return Err(ApplyError::AtomicNoTransaction(m.label().to_string()));
     }
-    let settings = plan.settings();
-    let ledger = Ledger::new(&settings.ledger_schema);
-    let mut conn = target.connect("vytal-host run").await?;
-
-    if options.dry_run {
-        let rows = ledger.applied(&mut conn).await.map_err(db("reading the ledger"))?;
-        let assessment = Assessment::new(plan, rows);
-        let result = select(plan, &assessment, &wanted, options).map(|(todo, pulled_in)| {
-            progress.planned(&todo, &pulled_in);
-            report(target, options, &todo, &pulled_in, &assessment, &[], started)
-        });
-        let _ = sqlx::Connection::close(conn).await;
-        return result;
-    }
-
-    let lock = RunLock::acquire(&mut conn, &settings.ledger_schema, settings.lock_wait).await?;
-    let actor = Actor::current();
-    let result = run_locked(plan, target, options, progress, &mut conn, &ledger, &actor, &wanted, started).await;
-
-    // The audit trail records every run, whatever its outcome.
-    let (outcome, error, applied) = match &result {
-        Ok(r) if r.migrations.is_empty() => ("nothing-pending", None, 0),
-        Ok(r) => ("succeeded", None, r.migrations.len()),
-        Err(e) => ("failed", Some(e.to_string()), 0),
-    };
-    let details = serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules });
-    let summary = Summary { command: &options.command, outcome, error: error.as_deref(), started, details };
-    finish_session(conn, lock, &ledger, &actor, summary).await;
-    result
-}
-
-/// How a locked command ended, for its `run` event.
-pub(crate) struct Summary<'a> {
-    /// The command line.
-    pub command: &'a str,
-    /// `succeeded`, `failed`, `refused`, `nothing-pending`...
-    pub outcome: &'a str,
-    /// The error, when it failed.
-    pub error: Option<&'a str>,
-    /// When the command started.
-    pub started: Instant,
-    /// Counts and options.
-    pub details: serde_json::Value,
-}
-
-/// Ends a locked session on every path: appends the command's `run` event
-/// (when the ledger exists), releases the lock and closes the connection.
-pub(crate) async fn finish_session(
-    mut conn: PgConnection,
-    lock: RunLock,
-    ledger: &Ledger,
-    actor: &Actor,
-    s: Summary<'_>,
-) {
-    let event = Event {
-        kind: "run",
-        command: s.command,
-        outcome: s.outcome,
-        error: s.error,
-        duration_ms: s.started.elapsed().as_secs_f64() * 1000.0,
-        details: s.details,
-        ..Event::default()
-    };
-    if ledger.exists(&mut conn).await.unwrap_or(false)
-        && let Err(e) = ledger.record_event(&mut conn, &event, actor).await
-    {
-        tracing::warn!(error = %e, command = s.command, "could not append the command to the event log");
-    }
-    if let Err(e) = lock.release(&mut conn).await {
-        tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
-    }
-    let _ = sqlx::Connection::close(conn).await;
-}
-
-/// Pending migrations among `wanted`, and which of them belong to unselected modules.
-fn select<'p>(
-    plan: &'p Plan,
-    assessment: &Assessment,
-    wanted: &[usize],
-    options: &RunOptions,
-) -> Result<(Vec<&'p PlannedMigration>, Vec<&'p PlannedMigration>), ApplyError> {
-    if !assessment.edited.is_empty() {
-        return Err(ApplyError::Edited(assessment.edited.clone()));
-    }
-    let all = plan.migrations();
-    let todo: Vec<&PlannedMigration> =
-        wanted.iter().filter(|i| assessment.pending.contains(i)).map(|&i| &all[i]).collect();
-    if let Some((pending, later)) = assessment.out_of_order(&todo) {
-        return Err(ApplyError::OutOfOrder { pending, later });
-    }
-    let pulled_in =
-        todo.iter().copied().filter(|m| !options.modules.is_empty() && !options.modules.contains(&m.module)).collect();
-    Ok((todo, pulled_in))
-}
-
-fn report(
-    target: &Target,
-    options: &RunOptions,
-    todo: &[&PlannedMigration],
-    pulled_in: &[&PlannedMigration],
-    assessment: &Assessment,
-    durations: &[Duration],
-    started: Instant,
-) -> RunReport {
-    RunReport {
-        database: target.to_string(),
+    let access = if options.dry_run { Access::Read } else { Access::Write };
+    let mut session = Session::open(db.into(), plan.settings(), "vytal-host run", &options.command, access).await?;
+    let mut report = RunReport {
+        database: session.database().to_owned(),
         dry_run: options.dry_run,
         atomic: options.atomic,
-        migrations: todo.iter().enumerate().map(|(i, m)| MigrationOutcome::of(m, durations.get(i).copied())).collect(),
-        pulled_in: pulled_in.iter().map(|m| m.label()).collect(),
-        unknown: assessment.unknown.iter().map(|r| format!("{}/{}_{}", r.module, r.id, r.name)).collect(),
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        ..RunReport::default()
+    };
+    let result = locked(plan, &mut session, &selection, options, progress, &mut report).await;
+    report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    // The audit trail records every run, whatever its outcome, with what did commit.
+    let (outcome, error) = match &result {
+        Ok(()) if report.migrations.is_empty() => (Outcome::Nothing("nothing-pending"), None),
+        Ok(()) => (Outcome::Succeeded, None),
+        Err(e) => (Outcome::Failed, Some(e.to_string())),
+    };
+    let applied = if options.dry_run { 0 } else { report.migrations.len() };
+    let details = serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules });
+    session.finish(outcome, error.as_deref(), details).await;
+    match result {
+        Ok(()) => Ok(report),
+        Err(ApplyError::Failed(mut f)) => {
+            f.report = report;
+            Err(ApplyError::Failed(f))
+        }
+        Err(e) => Err(e),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_locked(
-    plan: &Plan,
-    target: &Target,
+async fn locked<'p>(
+    plan: &'p Plan,
+    session: &mut Session<'_>,
+    selection: &[&'p PlannedMigration],
     options: &RunOptions,
     progress: &mut dyn Progress,
-    conn: &mut PgConnection,
-    ledger: &Ledger,
-    actor: &Actor,
-    wanted: &[usize],
-    started: Instant,
-) -> Result<RunReport, ApplyError> {
-    ledger.ensure(conn).await.map_err(db("creating the ledger"))?;
+    report: &mut RunReport,
+) -> Result<(), ApplyError> {
+    if !options.dry_run {
+        session.ensure_ledger().await?;
+    }
     // Re-read under the lock: another run may have applied everything meanwhile.
-    let rows = ledger.applied(conn).await.map_err(db("reading the ledger"))?;
-    let assessment = Assessment::new(plan, rows);
+    let assessment = Assessment::new(plan, session.applied().await?);
     for row in &assessment.unknown {
-        tracing::warn!(module = %row.module, id = %row.id, "the ledger records {}/{}_{}, which this build does not carry", row.module, row.id, row.name);
+        tracing::warn!(module = %row.module, id = %row.id, "the ledger records {}, which this build does not carry", row.label());
     }
-    let (todo, pulled_in) = select(plan, &assessment, wanted, options)?;
+    report.unknown = assessment.unknown.iter().map(|r| r.label().to_string()).collect();
+    let todo = assessment.pending_among(selection)?;
+    let pulled_in: Vec<&PlannedMigration> = todo
+        .iter()
+        .copied()
+        .filter(|m| !options.modules.is_empty() && !options.modules.iter().any(|s| m.module == *s))
+        .collect();
+    report.pulled_in = pulled_in.iter().map(|m| m.label().to_string()).collect();
     progress.planned(&todo, &pulled_in);
-    if todo.is_empty() {
-        return Ok(report(target, options, &todo, &pulled_in, &assessment, &[], started));
+    if options.dry_run {
+        report.migrations = todo.iter().map(|m| MigrationOutcome::of(m, None)).collect();
+        return Ok(());
     }
-
-    let settings = plan.settings();
-    let mut durations = Vec::with_capacity(todo.len());
+    if todo.is_empty() {
+        return Ok(());
+    }
     if options.atomic {
-        sqlx::raw_sql("BEGIN").execute(&mut *conn).await.map_err(db("starting the transaction"))?;
-        for (n, m) in todo.iter().enumerate() {
-            progress.started(m);
-            let t = Instant::now();
-            let outcome = async {
-                set_timeouts(conn, m, settings, "SET LOCAL").await?;
-                run_statements(conn, m).await?;
-                ledger
-                    .record_applied(conn, m, actor, &options.command, ms(t.elapsed()))
-                    .await
-                    .map_err(StepError::Ledger)
+        atomic(plan, session, &todo, progress, report).await
+    } else {
+        each(plan, session, &todo, progress, report).await
+    }
+}
+
+fn script(m: &PlannedMigration) -> Script<'_> {
+    Script {
+        label: m.label().to_string(),
+        direction: Direction::Up,
+        origin: Origin::File(m.up_path.clone()),
+        sql: &m.up,
+        directives: m.directives.clone(),
+    }
+}
+
+/// Each migration in its own transaction with its ledger row.
+async fn each(
+    plan: &Plan,
+    session: &mut Session<'_>,
+    todo: &[&PlannedMigration],
+    progress: &mut dyn Progress,
+    report: &mut RunReport,
+) -> Result<(), ApplyError> {
+    for m in todo {
+        progress.started(m);
+        let (conn, ledger, actor, command) = session.parts();
+        let record = async |conn: &mut PgConnection, took: Duration| {
+            ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
+        };
+        match exec::execute(conn, &script(m), Transaction::Own, plan.settings(), record).await {
+            Ok(took) => {
+                report.migrations.push(MigrationOutcome::of(m, Some(took)));
+                progress.applied(m, took);
             }
-            .await;
-            if let Err(e) = outcome {
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            Err(e) => {
+                let aftermath = match e.took_effect {
+                    TookEffect::Statements(n) => format!(
+                        "it runs outside a transaction (-- vytal:no-transaction): its first {n} statement(s) took effect and were not undone; no ledger row was written. Inspect the database (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop) before running again"
+                    ),
+                    TookEffect::AllButRecord => "it runs outside a transaction (-- vytal:no-transaction): all of its statements took effect, but recording it in the ledger failed; record it with `vytal-host adopt --module` for its module, or revert it by hand".to_owned(),
+                    _ if m.directives.no_transaction => "it runs outside a transaction (-- vytal:no-transaction); its first statement failed, so nothing of it took effect (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop); no ledger row was written".to_owned(),
+                    _ => "it was rolled back: the database and the ledger are as they were before this migration".to_owned(),
+                };
+                return Err(failed(session, m, e, aftermath).await);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The whole plan in one transaction.
+async fn atomic(
+    plan: &Plan,
+    session: &mut Session<'_>,
+    todo: &[&PlannedMigration],
+    progress: &mut dyn Progress,
+    report: &mut RunReport,
+) -> Result<(), ApplyError> {
+    sqlx::raw_sql("BEGIN").execute(session.conn()).await.map_err(SessionError::during("starting the transaction"))?;
+    let mut done = Vec::with_capacity(todo.len());
+    for (n, m) in todo.iter().enumerate() {
+        progress.started(m);
+        let (conn, ledger, actor, command) = session.parts();
+        let record = async |conn: &mut PgConnection, took: Duration| {
+            ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
+        };
+        match exec::execute(conn, &script(m), Transaction::Caller, plan.settings(), record).await {
+            Ok(took) => done.push((*m, took)),
+            Err(e) => {
+                exec::rollback(session.conn()).await;
                 let aftermath = format!(
                     "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain, {n} of which had succeeded",
                     todo.len()
                 );
-                return Err(fail(conn, ledger, actor, options, m, e, aftermath).await);
+                return Err(failed(session, m, e, aftermath).await);
             }
-            durations.push(t.elapsed());
-        }
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await.map_err(db("committing the run"))?;
-        for (m, d) in todo.iter().zip(&durations) {
-            progress.applied(m, *d);
-        }
-    } else {
-        for m in &todo {
-            progress.started(m);
-            let t = Instant::now();
-            let outcome = if m.directives.no_transaction {
-                apply_outside_transaction(conn, ledger, m, settings, actor, &options.command).await
-            } else {
-                apply_in_transaction(conn, ledger, m, settings, actor, &options.command).await
-            };
-            if let Err((e, aftermath)) = outcome {
-                return Err(fail(conn, ledger, actor, options, m, e, aftermath).await);
-            }
-            durations.push(t.elapsed());
-            progress.applied(m, t.elapsed());
         }
     }
-    Ok(report(target, options, &todo, &pulled_in, &assessment, &durations, started))
-}
-
-/// How one migration step failed.
-enum StepError {
-    /// A statement of the migration failed.
-    Statement { statement: Statement, index: usize, error: sqlx::Error },
-    /// The host's own bookkeeping failed.
-    Ledger(sqlx::Error),
-}
-
-async fn set_timeouts(
-    conn: &mut PgConnection,
-    m: &PlannedMigration,
-    settings: &HostSettings,
-    set: &str,
-) -> Result<(), StepError> {
-    let lock = m.directives.lock_timeout.unwrap_or(settings.lock_timeout).as_millis();
-    let statement = m.directives.statement_timeout.unwrap_or(settings.statement_timeout).as_millis();
-    sqlx::raw_sql(AssertSqlSafe(format!("{set} lock_timeout = '{lock}ms'; {set} statement_timeout = '{statement}ms'")))
-        .execute(conn)
-        .await
-        .map_err(StepError::Ledger)?;
-    Ok(())
-}
-
-async fn run_statements(conn: &mut PgConnection, m: &PlannedMigration) -> Result<(), StepError> {
-    for (index, statement) in sql::split_statements(&m.up).into_iter().enumerate() {
-        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
-            return Err(StepError::Statement { statement, index, error });
-        }
-    }
-    Ok(())
-}
-
-async fn apply_in_transaction(
-    conn: &mut PgConnection,
-    ledger: &Ledger,
-    m: &PlannedMigration,
-    settings: &HostSettings,
-    actor: &Actor,
-    command: &str,
-) -> Result<(), (StepError, String)> {
-    let t = Instant::now();
-    let rolled_back =
-        || "it was rolled back: the database and the ledger are as they were before this migration".to_owned();
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.map_err(|e| (StepError::Ledger(e), rolled_back()))?;
-    let outcome = async {
-        set_timeouts(conn, m, settings, "SET LOCAL").await?;
-        run_statements(conn, m).await?;
-        ledger.record_applied(conn, m, actor, command, ms(t.elapsed())).await.map_err(StepError::Ledger)?;
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await.map_err(StepError::Ledger)?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = outcome {
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-        return Err((e, rolled_back()));
-    }
-    Ok(())
-}
-
-async fn apply_outside_transaction(
-    conn: &mut PgConnection,
-    ledger: &Ledger,
-    m: &PlannedMigration,
-    settings: &HostSettings,
-    actor: &Actor,
-    command: &str,
-) -> Result<(), (StepError, String)> {
-    let t = Instant::now();
-    let untouched = || "nothing of it ran".to_owned();
-    set_timeouts(conn, m, settings, "SET").await.map_err(|e| (e, untouched()))?;
-    if let Err(e) = run_statements(conn, m).await {
-        reset_timeouts(conn).await;
-        let aftermath = match &e {
-            StepError::Statement { index, .. } if *index > 0 => format!(
-                "it runs outside a transaction (-- vytal:no-transaction): its first {index} statement(s) took effect and were not undone; no ledger row was written. Inspect the database (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop) before running again"
-            ),
-            _ => "it runs outside a transaction (-- vytal:no-transaction); its first statement failed, so nothing of it took effect (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop); no ledger row was written".to_owned(),
+    if let Err(e) = sqlx::raw_sql("COMMIT").execute(session.conn()).await {
+        exec::rollback(session.conn()).await;
+        let error = ApplyError::AtomicCommit { report: exec::PgReport::from_error(&e), count: todo.len() };
+        let (message, command) = (error.to_string(), session.command().to_owned());
+        let event = Event {
+            kind: "migration",
+            command: &command,
+            outcome: "failed",
+            error: Some(&message),
+            ..Event::default()
         };
-        return Err((e, aftermath));
+        session.record_event(&event).await;
+        return Err(error);
     }
-    reset_timeouts(conn).await;
-    let record = async {
-        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
-        ledger.record_applied(conn, m, actor, command, ms(t.elapsed())).await?;
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
-        Ok::<(), sqlx::Error>(())
+    for (m, took) in done {
+        report.migrations.push(MigrationOutcome::of(m, Some(took)));
+        progress.applied(m, took);
     }
-    .await;
-    record.map_err(|e| {
-        (
-            StepError::Ledger(e),
-            "its statements took effect but recording it in the ledger failed; record it by hand or revert it"
-                .to_owned(),
-        )
-    })
+    Ok(())
 }
 
-async fn reset_timeouts(conn: &mut PgConnection) {
-    if let Err(e) = sqlx::raw_sql("RESET lock_timeout; RESET statement_timeout").execute(conn).await {
-        tracing::warn!(error = %e, "could not reset the session timeouts");
+/// Logs a failed migration and builds the error; the report is filled in by [`run`].
+async fn failed(session: &mut Session<'_>, m: &PlannedMigration, mut e: ExecError, aftermath: String) -> ApplyError {
+    if matches!(e.code(), Some("42P07" | "42710" | "42P06" | "42723" | "42P04")) {
+        e.pg.hint = Some(format!(
+            "the object already exists but the ledger in schema `{}` does not record creating it: this database was built by something else. Do not drop objects to make the run pass; check and record what it already holds with `vytal-host adopt --dry-run`, then `vytal-host adopt` (README.md, \"Adopting an existing database\")",
+            session.ledger().schema()
+        ));
     }
-}
-
-async fn fail(
-    conn: &mut PgConnection,
-    ledger: &Ledger,
-    actor: &Actor,
-    options: &RunOptions,
-    m: &PlannedMigration,
-    e: StepError,
-    aftermath: String,
-) -> ApplyError {
-    let error = match e {
-        StepError::Ledger(source) => ApplyError::Database { during: "recording the migration", source },
-        StepError::Statement { statement, error, .. } => {
-            let pg = error.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>());
-            let line = pg
-                .and_then(|p| match p.position() {
-                    Some(sqlx::postgres::PgErrorPosition::Original(pos)) => {
-                        Some(sql::line_of_position(&statement, pos))
-                    }
-                    _ => None,
-                })
-                .unwrap_or(statement.line);
-            let code = pg.map(|p| p.code().to_owned());
-            let already_exists = matches!(code.as_deref(), Some("42P07" | "42710" | "42P06" | "42723" | "42P04"));
-            let hint = if already_exists {
-                Some(format!(
-                    "the object already exists but the ledger in schema `{}` does not record creating it: this database was built by something else. Do not drop objects to make the run pass; check and record what it already holds with `vytal-host adopt --dry-run`, then `vytal-host adopt` (README.md, \"Adopting an existing database\")",
-                    ledger.schema()
-                ))
-            } else {
-                pg.and_then(|p| p.hint().map(str::to_owned))
-            };
-            ApplyError::Failed(Box::new(MigrationFailure {
-                migration: m.label(),
-                at: format!("{}:{line}", m.up_path),
-                statement: statement.text,
-                message: pg.map_or_else(|| error.to_string(), |p| p.message().to_owned()),
-                code,
-                detail: pg.and_then(|p| p.detail().map(str::to_owned)),
-                hint,
-                aftermath,
-            }))
-        }
-    };
-    let message = error.to_string();
+    let failure = RunFailure { error: e, aftermath, report: RunReport::default() };
+    let message = failure.to_string();
+    let command = session.command().to_owned();
     let event = Event {
         kind: "migration",
-        command: &options.command,
+        command: &command,
         outcome: "failed",
         module: Some(&m.module),
         migration: Some(&m.id),
@@ -568,12 +326,21 @@ async fn fail(
         duration_ms: 0.0,
         details: serde_json::json!({ "name": m.name, "module_version": m.version.to_string() }),
     };
-    if let Err(e) = ledger.record_event(conn, &event, actor).await {
-        tracing::warn!(error = %e, "could not append the failure to the event log");
-    }
-    error
+    session.record_event(&event).await;
+    ApplyError::Failed(Box::new(failure))
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+/// What `run` would apply for `modules` (all when empty), in order, read
+/// from the ledger without locking or writing. Refuses as `run` would when
+/// an applied migration was edited or a pending one sorts below an applied one.
+pub async fn pending<'p, 'c>(
+    plan: &'p Plan,
+    db: impl Into<Database<'c>>,
+    modules: &[String],
+) -> Result<Vec<&'p PlannedMigration>, ApplyError> {
+    let selection = plan.select(modules)?;
+    let mut session = Session::open(db.into(), plan.settings(), "vytal-host plan", "plan", Access::Read).await?;
+    let rows = session.applied().await;
+    session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
+    Ok(Assessment::new(plan, rows?).pending_among(&selection)?)
 }

@@ -106,6 +106,12 @@ impl Target {
         Ok(Target { options, source_name: "DB_* variables" })
     }
 
+    /// Uses connect options the application built itself (TLS settings,
+    /// a password fetched from a secret store or an IAM token...).
+    pub fn from_options(options: PgConnectOptions) -> Self {
+        Target { options, source_name: "the application" }
+    }
+
     /// Parses a `postgres://` URL.
     pub fn from_url(url: &str, source_name: &'static str) -> Result<Self, ConnectError> {
         let options = PgConnectOptions::from_str(url)

@@ -11,15 +11,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::keys::{Label, MigrationId, ModuleName};
 use crate::resolve::PlannedMigration;
 
 /// A ledger row as read back.
 #[derive(Debug, Clone)]
 pub struct AppliedRow {
     /// Module.
-    pub module: String,
+    pub module: ModuleName,
     /// Migration id.
-    pub id: String,
+    pub id: MigrationId,
     /// Migration name.
     pub name: String,
     /// Module version the migration belongs to.
@@ -30,6 +31,13 @@ pub struct AppliedRow {
     pub down_sql: String,
     /// When.
     pub applied_at: String,
+}
+
+impl AppliedRow {
+    /// `module/id_name`.
+    pub fn label(&self) -> Label<'_> {
+        Label { module: &self.module, id: &self.id, name: &self.name }
+    }
 }
 
 /// Who is running the host, recorded with every row and event.
@@ -182,8 +190,8 @@ COMMIT;"#
         rows.into_iter()
             .map(|r| {
                 Ok(AppliedRow {
-                    module: r.try_get(0)?,
-                    id: r.try_get(1)?,
+                    module: r.try_get::<String, _>(0)?.into(),
+                    id: r.try_get::<String, _>(1)?.into(),
                     name: r.try_get(2)?,
                     module_version: r.try_get(3)?,
                     checksum: r.try_get(4)?,
@@ -234,8 +242,8 @@ COMMIT;"#
              INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
              VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
         )))
-        .bind(&m.module)
-        .bind(&m.id)
+        .bind(m.module.as_str())
+        .bind(m.id.as_str())
         .bind(&m.name)
         .bind(m.version.to_string())
         .bind(&m.checksum)

@@ -6,41 +6,67 @@
 //! under an advisory lock, recording each migration in a ledger and every
 //! run in an append-only event log.
 //!
-//! The `vytal-host` binary is a thin shell over this library; an application
-//! can run the same plan from its own `main`:
+//! The `vytal-host` binary is a thin shell over this library. An
+//! application can run the same plan from its own `main`, against connect
+//! options it built in code (TLS, a password from a secret store, an IAM
+//! token) or over a connection it already holds:
 //!
 //! ```no_run
 //! # async fn migrate() -> Result<(), Box<dyn std::error::Error>> {
+//! use sqlx::postgres::{PgConnectOptions, PgSslMode};
 //! use vytal_host::{Catalog, Manifest, Quiet, RunOptions, Target};
 //!
 //! let plan = vytal_host::resolve(&Manifest::embedded()?, &Catalog::linked())?;
-//! let target = Target::from_url("postgres://app@db.internal:5432/vytalwatch", "config")?;
-//! let report = vytal_host::run(&plan, &target, &RunOptions::default(), &mut Quiet).await?;
+//! let options = PgConnectOptions::new()
+//!     .host("db.internal")
+//!     .username("migrator")
+//!     .database("vytalwatch")
+//!     .ssl_mode(PgSslMode::Require);
+//! let report = vytal_host::run(&plan, &Target::from_options(options), &RunOptions::default(), &mut Quiet).await?;
 //! println!("applied {} migration(s)", report.migrations.len());
+//!
+//! // Or on a connection the application holds; it stays open afterwards.
+//! let mut conn: sqlx::PgConnection = sqlx::Connection::connect("postgres://app@localhost/vytalwatch").await?;
+//! let status = vytal_host::status(&plan, &mut conn).await?;
+//! assert_eq!(status.pending, 0);
 //! # Ok(()) }
 //! ```
+//!
+//! Layers, bottom up: [`keys`] and [`sql`] (names and SQL text), [`catalog`],
+//! [`manifest`] and [`resolve`] (the [`Plan`], no I/O), [`session`] (one
+//! connection, the lock, the ledger and the closing event) with [`exec`]
+//! (the one way SQL runs) and [`schema`] (the typed schema model and its
+//! diff), [`replay`] (the schema migrations produce), and the verbs on top:
+//! [`run`], [`rollback`](rollback::rollback), [`verify`](verify::verify),
+//! [`adopt`](adopt::adopt), [`status`].
 
 pub mod adopt;
 pub mod apply;
 pub mod catalog;
 pub mod db;
+pub mod exec;
 pub mod graph;
+pub mod keys;
 pub mod ledger;
 mod linked;
 pub mod lock;
 pub mod manifest;
+pub mod replay;
 pub mod resolve;
 pub mod rollback;
 pub mod scaffold;
 pub mod schema;
+pub mod session;
 pub mod sql;
 pub mod state;
 pub mod status;
 pub mod verify;
 
-pub use apply::{ApplyError, Progress, Quiet, RunOptions, RunReport, run};
+pub use apply::{ApplyError, Progress, Quiet, RunOptions, RunReport, pending, run};
 pub use catalog::{Catalog, MigrationSource, ModuleSource};
 pub use db::{ConnectError, Target};
+pub use keys::{Label, MigrationId, ModuleName};
 pub use manifest::{Manifest, ManifestError};
 pub use resolve::{Plan, PlannedMigration, ResolveError, resolve};
+pub use session::{Database, SessionError};
 pub use status::{StatusReport, status};

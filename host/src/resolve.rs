@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use semver::{Version, VersionReq};
 
 use crate::catalog::Catalog;
+use crate::keys::{Label, MigrationId, ModuleName};
 use crate::manifest::{HostSettings, Location, Manifest};
 use crate::sql::{self, Directives};
 
@@ -133,13 +134,36 @@ pub enum ResolveError {
     },
 }
 
+/// A `--module` name that the plan does not have.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("no module `{module}` in this build; known modules: {known}")]
+pub struct UnknownModule {
+    /// The name given.
+    pub module: String,
+    /// The names that exist, comma-separated.
+    pub known: String,
+}
+
+/// A `MODULE@VERSION` that names a version the module never had.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("module `{module}` has no version {version}; its versions are {known}")]
+pub struct UnknownVersion {
+    /// The module.
+    pub module: String,
+    /// The version given.
+    pub version: Version,
+    /// The versions the build knows, comma-separated.
+    pub known: String,
+}
+
 /// One migration in plan order.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PlannedMigration {
     /// The module it belongs to.
-    pub module: String,
+    pub module: ModuleName,
     /// Its id within the module: the file's numeric prefix, e.g. `0001`.
-    pub id: String,
+    pub id: MigrationId,
     /// Its name: the rest of the file stem, e.g. `create_tasks`.
     pub name: String,
     /// The module version it belongs to.
@@ -152,33 +176,57 @@ pub struct PlannedMigration {
     pub checksum: String,
     /// Its `-- vytal:` directives.
     pub directives: Directives,
+    /// The down file's `-- vytal:` directives.
+    pub down_directives: Directives,
     /// The up file, relative to the workspace root.
     pub up_path: String,
+    /// Position in the plan.
+    seq: usize,
+    /// Graph node (module, version) it belongs to.
+    node: usize,
 }
 
 impl PlannedMigration {
     /// `module/id_name`, the way migrations are named in output.
-    pub fn label(&self) -> String {
-        format!("{}/{}_{}", self.module, self.id, self.name)
+    pub fn label(&self) -> Label<'_> {
+        Label { module: &self.module, id: &self.id, name: &self.name }
+    }
+
+    /// The down file, relative to the workspace root.
+    pub fn down_path(&self) -> String {
+        match self.up_path.strip_suffix(".up.sql") {
+            Some(stem) => format!("{stem}.down.sql"),
+            None => format!("{} (down)", self.up_path),
+        }
+    }
+
+    /// Its position in the plan: the order migrations apply in.
+    pub fn position(&self) -> usize {
+        self.seq
     }
 }
 
 /// A module as resolved.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ResolvedModule {
     /// The module name.
-    pub name: String,
+    pub name: ModuleName,
     /// The version the build carries.
     pub version: Version,
+    /// Every version with migrations or requirements, oldest first.
+    pub versions: Vec<Version>,
     /// Requirements in force at that version: module and constraint.
-    pub requires: BTreeMap<String, VersionReq>,
+    pub requires: BTreeMap<ModuleName, VersionReq>,
+    /// The crate folder, relative to the workspace root.
+    pub dir: String,
 }
 
 /// A graph node: one version of one module.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Node {
     /// The module.
-    pub module: String,
+    pub module: ModuleName,
     /// The version.
     pub version: Version,
 }
@@ -190,15 +238,16 @@ impl std::fmt::Display for Node {
 }
 
 /// A valid, ordered plan of every migration the build carries.
+///
+/// Only [`resolve`] builds one, and [`Plan::cut`] narrows one, so a plan in
+/// hand is always ordered and consistent with its requirements.
 #[derive(Debug, Clone)]
 pub struct Plan {
     settings: HostSettings,
-    modules: BTreeMap<String, ResolvedModule>,
+    modules: BTreeMap<ModuleName, ResolvedModule>,
     nodes: Vec<Node>,
     /// For each node, the nodes that must come before it.
     edges: Vec<BTreeSet<usize>>,
-    /// Node index of each migration, parallel to `migrations`.
-    node_of: Vec<usize>,
     migrations: Vec<PlannedMigration>,
 }
 
@@ -214,7 +263,7 @@ impl Plan {
     }
 
     /// The modules, by name.
-    pub fn modules(&self) -> &BTreeMap<String, ResolvedModule> {
+    pub fn modules(&self) -> &BTreeMap<ModuleName, ResolvedModule> {
         &self.modules
     }
 
@@ -223,45 +272,115 @@ impl Plan {
         self.nodes.iter().zip(&self.edges).map(|(n, e)| (n, e.iter().map(|&i| &self.nodes[i]).collect()))
     }
 
-    /// Indices into [`Plan::migrations`] of what `modules` need: all their
-    /// migrations and those of every node they depend on, in plan order.
-    /// Unknown names are returned as `Err`.
-    pub fn closure(&self, modules: &[String]) -> Result<Vec<usize>, String> {
-        let mut stack = Vec::new();
-        for name in modules {
-            if !self.modules.contains_key(name) {
-                return Err(name.clone());
-            }
-            stack.extend(self.nodes.iter().enumerate().filter(|(_, n)| &n.module == name).map(|(i, _)| i));
-        }
-        let mut seen = BTreeSet::new();
-        while let Some(i) = stack.pop() {
-            if seen.insert(i) {
-                stack.extend(self.edges[i].iter().copied());
-            }
-        }
-        Ok((0..self.migrations.len()).filter(|&m| seen.contains(&self.node_of[m])).collect())
+    /// The migration `module`/`id`, if the build carries it.
+    pub fn find(&self, module: &str, id: &str) -> Option<&PlannedMigration> {
+        self.migrations.iter().find(|m| m.module == module && m.id == id)
     }
-}
 
-impl Plan {
-    /// Indices of the migrations that must be applied before migration `i`:
-    /// earlier migrations of its own module and everything its node requires,
-    /// transitively.
-    pub fn prerequisites(&self, i: usize) -> BTreeSet<usize> {
-        let mut stack = vec![self.node_of[i]];
+    /// Checks module names given on the command line.
+    pub fn check_modules(&self, modules: &[String]) -> Result<(), UnknownModule> {
+        match modules.iter().find(|m| !self.modules.contains_key(m.as_str())) {
+            Some(m) => Err(self.unknown(m)),
+            None => Ok(()),
+        }
+    }
+
+    fn unknown(&self, module: &str) -> UnknownModule {
+        UnknownModule {
+            module: module.to_owned(),
+            known: self.modules.keys().map(ModuleName::as_str).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    /// What `modules` need, in plan order: all their migrations and those of
+    /// every node they depend on. Empty `modules` selects the whole plan.
+    pub fn select(&self, modules: &[String]) -> Result<Vec<&PlannedMigration>, UnknownModule> {
+        if modules.is_empty() {
+            return Ok(self.migrations.iter().collect());
+        }
+        self.check_modules(modules)?;
+        let start = self.nodes.iter().enumerate().filter(|(_, n)| modules.iter().any(|m| n.module == *m));
+        let seen = self.reach(start.map(|(i, _)| i));
+        Ok(self.migrations.iter().filter(|m| seen.contains(&m.node)).collect())
+    }
+
+    /// The migrations that must be applied before `m`: earlier migrations of
+    /// its own module and everything its node requires, transitively.
+    pub fn prerequisites(&self, m: &PlannedMigration) -> BTreeSet<usize> {
+        let seen = self.reach([m.node]);
+        self.migrations[..m.seq].iter().filter(|p| seen.contains(&p.node)).map(|p| p.seq).collect()
+    }
+
+    /// Nodes reachable from `start` through "must follow" edges, `start` included.
+    fn reach(&self, start: impl IntoIterator<Item = usize>) -> BTreeSet<usize> {
+        let mut stack: Vec<usize> = start.into_iter().collect();
         let mut seen = BTreeSet::new();
         while let Some(n) = stack.pop() {
             if seen.insert(n) {
                 stack.extend(self.edges[n].iter().copied());
             }
         }
-        (0..i).filter(|&m| seen.contains(&self.node_of[m])).collect()
+        seen
     }
 
-    /// The index of the migration `module`/`id`, if the build carries it.
-    pub fn position(&self, module: &str, id: &str) -> Option<usize> {
-        self.migrations.iter().position(|m| m.module == module && m.id == id)
+    /// Checks that `module` has had `version` (as a version with migrations or requirements).
+    pub fn check_version(&self, module: &str, version: &Version) -> Result<(), UnknownVersion> {
+        let Some(m) = self.modules.get(module) else {
+            return Err(UnknownVersion { module: module.to_owned(), version: version.clone(), known: String::new() });
+        };
+        if m.versions.contains(version) {
+            return Ok(());
+        }
+        Err(UnknownVersion {
+            module: module.to_owned(),
+            version: version.clone(),
+            known: m.versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// The plan as it stood with each module in `at` at most at that version:
+    /// newer migrations of those modules go, and so does every node that
+    /// requires a node that went. Modules not in `at` keep everything.
+    pub fn cut(&self, at: &BTreeMap<ModuleName, Version>) -> Plan {
+        let mut kept = vec![false; self.nodes.len()];
+        // Edges point at earlier nodes only in topological terms, not by index: iterate to a fixed point.
+        let mut changed = true;
+        let within = |n: &Node| at.get(&n.module).is_none_or(|v| n.version <= *v);
+        for (i, n) in self.nodes.iter().enumerate() {
+            kept[i] = within(n);
+        }
+        while changed {
+            changed = false;
+            for i in 0..self.nodes.len() {
+                if kept[i] && self.edges[i].iter().any(|&e| !kept[e]) {
+                    kept[i] = false;
+                    changed = true;
+                }
+            }
+        }
+        let mut migrations: Vec<PlannedMigration> = self.migrations.iter().filter(|m| kept[m.node]).cloned().collect();
+        for (seq, m) in migrations.iter_mut().enumerate() {
+            m.seq = seq;
+        }
+        Plan {
+            settings: self.settings.clone(),
+            modules: self.modules.clone(),
+            nodes: self.nodes.clone(),
+            edges: self.edges.clone(),
+            migrations,
+        }
+    }
+
+    /// The newest version of each module among the plan's migrations.
+    pub fn newest_versions(&self) -> BTreeMap<ModuleName, Version> {
+        let mut out: BTreeMap<ModuleName, Version> = BTreeMap::new();
+        for m in &self.migrations {
+            let v = out.entry(m.module.clone()).or_insert_with(|| m.version.clone());
+            if m.version > *v {
+                *v = m.version.clone();
+            }
+        }
+        out
     }
 }
 
@@ -298,6 +417,7 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
     for built in &catalog.modules {
         let entry = &manifest.modules[&built.name];
         let mut list = Vec::new();
+        // Ids are numbers: `0002` and `02` are the same id.
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         for m in &built.migrations {
             let bad = |message: String| ResolveError::BadMigration { path: m.up_path.clone(), message };
@@ -313,9 +433,9 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
             let (id, name) = m
                 .stem
                 .split_once('_')
-                .filter(|(id, name)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
+                .filter(|(id, name)| MigrationId::is_valid(id) && !name.is_empty())
                 .ok_or_else(|| bad(format!("`{}` is not named NNNN_name (digits, underscore, name)", m.stem)))?;
-            if let Some(first) = ids.insert(id.to_owned(), m.up_path.clone()) {
+            if let Some(first) = ids.insert(id.trim_start_matches('0').to_owned(), m.up_path.clone()) {
                 return Err(ResolveError::DuplicateId {
                     module: built.name.clone(),
                     id: id.to_owned(),
@@ -327,19 +447,28 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
                 path: format!("{}:{line}", m.up_path),
                 message,
             })?;
+            let down_path =
+                m.up_path.strip_suffix(".up.sql").map_or_else(|| m.up_path.clone(), |s| format!("{s}.down.sql"));
+            let down_directives = sql::directives(&m.down).map_err(|(line, message)| ResolveError::BadMigration {
+                path: format!("{down_path}:{line}"),
+                message,
+            })?;
             list.push(PlannedMigration {
-                module: built.name.clone(),
-                id: id.to_owned(),
+                module: built.name.as_str().into(),
+                id: id.into(),
                 name: name.to_owned(),
                 version,
                 checksum: sql::checksum(&m.up),
                 up: m.up.clone(),
                 down: m.down.clone(),
                 directives,
+                down_directives,
                 up_path: m.up_path.clone(),
+                seq: 0,
+                node: 0,
             });
         }
-        list.sort_by(|a, b| id_key(&a.id).cmp(&id_key(&b.id)));
+        list.sort_by(|a, b| a.id.cmp(&b.id));
         for pair in list.windows(2) {
             if pair[1].version < pair[0].version {
                 return Err(ResolveError::BadMigration {
@@ -367,7 +496,7 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
     for (module, set) in &versions {
         for v in set {
             index.insert((module, v), nodes.len());
-            nodes.push(Node { module: (*module).to_owned(), version: v.clone() });
+            nodes.push(Node { module: (*module).into(), version: v.clone() });
         }
     }
     let mut edges = vec![BTreeSet::new(); nodes.len()];
@@ -430,30 +559,28 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
             }
         }
         modules.insert(
-            entry.name.clone(),
+            entry.name.as_str().into(),
             ResolvedModule {
-                name: entry.name.clone(),
+                name: entry.name.as_str().into(),
                 version: entry.version.clone(),
-                requires: in_force.into_iter().map(|(k, (c, _, _))| (k, c)).collect(),
+                versions: versions[entry.name.as_str()].iter().cloned().collect(),
+                requires: in_force.into_iter().map(|(k, (c, _, _))| (k.into(), c)).collect(),
+                dir: catalog.module(&entry.name).map(|b| b.dir.clone()).unwrap_or_default(),
             },
         );
     }
 
     let order = topological(&nodes, &edges, &declared_at)?;
     let mut migrations = Vec::new();
-    let mut node_of = Vec::new();
     for n in order {
         let node = &nodes[n];
         for m in per_module[node.module.as_str()].iter().filter(|m| m.version == node.version) {
-            migrations.push(m.clone());
-            node_of.push(n);
+            let mut m = m.clone();
+            (m.seq, m.node) = (migrations.len(), n);
+            migrations.push(m);
         }
     }
-    Ok(Plan { settings: manifest.host.clone(), modules, nodes, edges, node_of, migrations })
-}
-
-fn id_key(id: &str) -> (usize, &str) {
-    (id.trim_start_matches('0').len(), id.trim_start_matches('0'))
+    Ok(Plan { settings: manifest.host.clone(), modules, nodes, edges, migrations })
 }
 
 /// Kahn's algorithm, smallest ready node first so the order is stable.

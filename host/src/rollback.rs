@@ -6,18 +6,16 @@
 //! require what it would remove, unless asked to cascade. Same lock as `run`.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::Duration;
 
 use semver::Version;
-use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgConnection, PgDatabaseError};
+use sqlx::postgres::PgConnection;
 
-use crate::apply::ApplyError;
-use crate::db::Target;
-use crate::ledger::{Actor, AppliedRow, Event, Ledger};
-use crate::lock::RunLock;
-use crate::resolve::Plan;
-use crate::sql;
+use crate::exec::{self, Direction, ExecError, Origin, Script, TookEffect, Transaction};
+use crate::ledger::{AppliedRow, Event};
+use crate::resolve::{Plan, PlannedMigration, UnknownVersion};
+use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::sql::{self, Directives};
 
 /// What to roll back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +81,7 @@ pub struct Step {
 impl Step {
     /// `module/id_name`.
     pub fn label(&self) -> String {
-        format!("{}/{}_{}", self.module, self.id, self.name)
+        crate::keys::Label { module: &self.module, id: &self.id, name: &self.name }.to_string()
     }
 }
 
@@ -100,13 +98,22 @@ pub struct RollbackReport {
     pub elapsed_ms: f64,
 }
 
-/// Errors of `rollback` beyond those `run` shares.
+/// A down migration that failed, and what it left.
+#[derive(Debug, Clone)]
+pub struct DownFailure {
+    /// What failed, where.
+    pub error: ExecError,
+    /// What state the database was left in.
+    pub aftermath: String,
+}
+
+/// Errors of `rollback`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RollbackError {
-    /// Connecting, locking or reading failed.
+    /// Connecting, locking or the host's own bookkeeping failed.
     #[error(transparent)]
-    Apply(#[from] ApplyError),
+    Session(#[from] SessionError),
     /// Other applied migrations require what would be removed.
     #[error(
         "cannot roll back {selection}: {} applied migration(s) of other modules require it:\n{}\nroll those back first, or add --cascade to roll them back before it",
@@ -120,50 +127,50 @@ pub enum RollbackError {
         dependants: Vec<String>,
     },
     /// The selection names a module that neither the build nor the ledger knows.
-    #[error("{0}")]
-    BadSelection(String),
+    #[error("no module `{module}`; known modules: {known}")]
+    UnknownModule {
+        /// The name given.
+        module: String,
+        /// The modules that exist.
+        known: String,
+    },
+    /// `--to` names a version the module never had.
+    #[error("{0}; nothing was rolled back")]
+    UnknownVersion(#[from] UnknownVersion),
+    /// A stored down SQL carries a directive this host does not understand.
+    #[error(
+        "the down SQL stored for {migration} has a bad directive at line {line}: {message}; nothing was rolled back"
+    )]
+    BadDirective {
+        /// `module/id_name`.
+        migration: String,
+        /// The line in the stored down SQL.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The confirmation was refused or could not be asked.
     #[error("{0}")]
     NotConfirmed(String),
     /// A down migration failed; it and everything before it in the order stay applied.
-    #[error(
-        "rolling back {migration} failed: {message}{}\n  statement:\n    {}\n  it was rolled back: {migration} is still applied{}",
-        code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
-        statement.replace('\n', "\n    "),
-        if done.is_empty() { String::new() } else { format!("; already undone: {}", done.join(", ")) }
-    )]
-    DownFailed {
-        /// `module/id_name`.
-        migration: String,
-        /// The failing statement.
-        statement: String,
-        /// PostgreSQL's message.
-        message: String,
-        /// SQLSTATE.
-        code: Option<String>,
-        /// Migrations undone before it.
-        done: Vec<String>,
-    },
-}
-
-fn db(during: &'static str) -> impl FnOnce(sqlx::Error) -> RollbackError {
-    move |source| RollbackError::Apply(ApplyError::Database { during, source })
+    #[error("{}\n  {}", .0.error, .0.aftermath)]
+    DownFailed(Box<DownFailure>),
 }
 
 /// Decides what a selection undoes, in order; `Err` when dependants block it.
 pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Result<Vec<Step>, RollbackError> {
     // Ledger rows come in the order they were applied (see `Ledger::applied`).
-    let applied: Vec<(&AppliedRow, Option<usize>)> =
-        rows.iter().map(|r| (r, plan.position(&r.module, &r.id))).collect();
+    let applied: Vec<(&AppliedRow, Option<&PlannedMigration>)> =
+        rows.iter().map(|r| (r, plan.find(&r.module, &r.id))).collect();
 
     let known_module = |m: &str| -> Result<(), RollbackError> {
         if plan.modules().contains_key(m) || rows.iter().any(|r| r.module == m) {
             Ok(())
         } else {
-            Err(RollbackError::BadSelection(format!(
-                "no module `{m}`; known modules: {}",
-                plan.modules().keys().cloned().collect::<Vec<_>>().join(", ")
-            )))
+            Err(RollbackError::UnknownModule {
+                module: m.to_owned(),
+                known: plan.modules().keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+            })
         }
     };
     let mut chosen: BTreeSet<usize> = match &options.selection {
@@ -171,24 +178,30 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
         Selection::Last(n) => (applied.len().saturating_sub(*n)..applied.len()).collect(),
         Selection::Module(m) => {
             known_module(m)?;
-            (0..applied.len()).filter(|&i| &applied[i].0.module == m).collect()
+            (0..applied.len()).filter(|&i| applied[i].0.module == *m).collect()
         }
         Selection::To(m, v) => {
             known_module(m)?;
-            let set: BTreeSet<usize> = (0..applied.len())
+            let recorded = rows
+                .iter()
+                .filter(|r| r.module == *m)
+                .any(|r| Version::parse(&r.module_version).is_ok_and(|rv| rv == *v));
+            if plan.modules().contains_key(m.as_str()) && !recorded {
+                plan.check_version(m, v)?;
+            }
+            (0..applied.len())
                 .filter(|&i| {
-                    &applied[i].0.module == m && Version::parse(&applied[i].0.module_version).is_ok_and(|av| &av > v)
+                    applied[i].0.module == *m && Version::parse(&applied[i].0.module_version).is_ok_and(|av| &av > v)
                 })
-                .collect();
-            set
+                .collect()
         }
     };
     // Applied migrations outside the selection that require something in it.
     let dependants_of = |chosen: &BTreeSet<usize>| -> BTreeSet<usize> {
-        let removed: BTreeSet<usize> = chosen.iter().filter_map(|&i| applied[i].1).collect();
+        let removed: BTreeSet<usize> = chosen.iter().filter_map(|&i| applied[i].1.map(|m| m.position())).collect();
         (0..applied.len())
             .filter(|i| !chosen.contains(i))
-            .filter(|&i| applied[i].1.is_some_and(|p| !plan.prerequisites(p).is_disjoint(&removed)))
+            .filter(|&i| applied[i].1.is_some_and(|m| !plan.prerequisites(m).is_disjoint(&removed)))
             .collect()
     };
     let first = dependants_of(&chosen);
@@ -197,7 +210,7 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
         if !options.cascade {
             return Err(RollbackError::Dependants {
                 selection: options.selection.to_string(),
-                dependants: first.iter().map(|&i| label(applied[i].0)).collect(),
+                dependants: first.iter().map(|&i| applied[i].0.label().to_string()).collect(),
             });
         }
         let mut next = first;
@@ -207,171 +220,153 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
             next = dependants_of(&chosen);
         }
     }
-    Ok(chosen
+    let steps: Vec<Step> = chosen
         .iter()
         .rev()
         .map(|&i| {
-            let (row, pos) = applied[i];
-            let compiled = pos.map(|p| plan.migrations()[p].down.as_ref());
+            let (row, built) = applied[i];
             Step {
-                module: row.module.clone(),
-                id: row.id.clone(),
+                module: row.module.to_string(),
+                id: row.id.to_string(),
                 name: row.name.clone(),
                 version: row.module_version.clone(),
                 down_sql: row.down_sql.clone(),
-                compiled_differs: compiled.is_some_and(|c| sql::normalise(c) != sql::normalise(&row.down_sql)),
-                in_build: pos.is_some(),
+                compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(&row.down_sql)),
+                in_build: built.is_some(),
                 dependant: dependants.contains(&i),
                 duration_ms: None,
             }
         })
-        .collect())
+        .collect();
+    // Every stored down must be understood before the first one runs.
+    for s in &steps {
+        directives_of(s)?;
+    }
+    Ok(steps)
 }
 
-fn label(r: &AppliedRow) -> String {
-    format!("{}/{}_{}", r.module, r.id, r.name)
+fn directives_of(step: &Step) -> Result<Directives, RollbackError> {
+    sql::directives(&step.down_sql).map_err(|(line, message)| RollbackError::BadDirective {
+        migration: step.label(),
+        line,
+        message,
+    })
 }
 
-/// Rolls back. `confirm` sees the steps before anything runs and may refuse.
-pub async fn rollback(
+/// Rolls back, on a connection to `db`. `confirm` sees the steps before anything runs and may refuse.
+pub async fn rollback<'c>(
     plan: &Plan,
-    target: &Target,
+    db: impl Into<Database<'c>>,
     options: &RollbackOptions,
     confirm: &mut dyn FnMut(&[Step]) -> Result<(), String>,
 ) -> Result<RollbackReport, RollbackError> {
-    let started = Instant::now();
-    let settings = plan.settings();
-    let ledger = Ledger::new(&settings.ledger_schema);
-    let mut conn = target.connect("vytal-host rollback").await.map_err(ApplyError::from)?;
-    if options.dry_run {
-        let rows = ledger.applied(&mut conn).await.map_err(db("reading the ledger"))?;
-        let steps = select(plan, &rows, options);
-        let _ = sqlx::Connection::close(conn).await;
-        return Ok(RollbackReport {
-            database: target.to_string(),
-            dry_run: true,
-            steps: steps?,
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        });
-    }
-    let lock =
-        RunLock::acquire(&mut conn, &settings.ledger_schema, settings.lock_wait).await.map_err(ApplyError::from)?;
-    let actor = Actor::current();
-    let result = locked(plan, target, options, confirm, &mut conn, &ledger, &actor, started).await;
-    let (outcome, error, undone) = match &result {
-        Ok(r) if r.steps.is_empty() => ("nothing-to-undo", None, 0),
-        Ok(r) => ("succeeded", None, r.steps.len()),
-        Err(RollbackError::NotConfirmed(e)) => ("refused", Some(e.clone()), 0),
-        Err(e) => ("failed", Some(e.to_string()), 0),
+    let access = if options.dry_run { Access::Read } else { Access::Write };
+    let mut session =
+        Session::open(db.into(), plan.settings(), "vytal-host rollback", &options.command, access).await?;
+    let mut report = RollbackReport {
+        database: session.database().to_owned(),
+        dry_run: options.dry_run,
+        steps: Vec::new(),
+        elapsed_ms: 0.0,
     };
+    let result = locked(plan, &mut session, options, confirm, &mut report).await;
+    report.elapsed_ms = session.elapsed_ms();
+    let (outcome, error) = match &result {
+        Ok(()) if report.steps.is_empty() => (Outcome::Nothing("nothing-to-undo"), None),
+        Ok(()) => (Outcome::Succeeded, None),
+        Err(RollbackError::NotConfirmed(e)) => (Outcome::Refused, Some(e.clone())),
+        Err(e) => (Outcome::Failed, Some(e.to_string())),
+    };
+    let undone = report.steps.iter().filter(|s| s.duration_ms.is_some()).count();
     let details = serde_json::json!({ "rolled_back": undone, "cascade": options.cascade });
-    let summary =
-        crate::apply::Summary { command: &options.command, outcome, error: error.as_deref(), started, details };
-    crate::apply::finish_session(conn, lock, &ledger, &actor, summary).await;
-    result
+    session.finish(outcome, error.as_deref(), details).await;
+    result.map(|()| report)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn locked(
     plan: &Plan,
-    target: &Target,
+    session: &mut Session<'_>,
     options: &RollbackOptions,
     confirm: &mut dyn FnMut(&[Step]) -> Result<(), String>,
-    conn: &mut PgConnection,
-    ledger: &Ledger,
-    actor: &Actor,
-    started: Instant,
-) -> Result<RollbackReport, RollbackError> {
-    let rows = ledger.applied(conn).await.map_err(db("reading the ledger"))?;
-    let mut steps = select(plan, &rows, options)?;
+    report: &mut RollbackReport,
+) -> Result<(), RollbackError> {
+    let rows = session.applied().await?;
+    let steps = select(plan, &rows, options)?;
+    if options.dry_run {
+        report.steps = steps;
+        return Ok(());
+    }
     if steps.is_empty() {
-        return Ok(RollbackReport { database: target.to_string(), dry_run: false, steps, elapsed_ms: 0.0 });
+        return Ok(());
     }
     for s in steps.iter().filter(|s| s.compiled_differs) {
         tracing::warn!(migration = %s.label(), "this build's down SQL differs from the one stored when it was applied; using the stored one");
     }
     confirm(&steps).map_err(RollbackError::NotConfirmed)?;
-    let settings = plan.settings();
-    let mut done = Vec::new();
-    for step in &mut steps {
-        let t = Instant::now();
-        let directives = sql::directives(&step.down_sql).unwrap_or_default();
-        let lock_ms = directives.lock_timeout.unwrap_or(settings.lock_timeout).as_millis();
-        let stmt_ms = directives.statement_timeout.unwrap_or(settings.statement_timeout).as_millis();
-        let outside = directives.no_transaction;
-        let (set, begin) = if outside { ("SET", "") } else { ("SET LOCAL", "BEGIN; ") };
-        let prologue = format!("{begin}{set} lock_timeout = '{lock_ms}ms'; {set} statement_timeout = '{stmt_ms}ms'");
-        sqlx::raw_sql(AssertSqlSafe(prologue)).execute(&mut *conn).await.map_err(db("starting the rollback"))?;
-        let mut failure = None;
-        for statement in sql::split_statements(&step.down_sql) {
-            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
-                failure = Some((statement, e));
-                break;
-            }
-        }
-        if let Some((statement, e)) = failure {
-            let pg = e.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>());
-            let err = RollbackError::DownFailed {
-                migration: step.label(),
-                statement: statement.text,
-                message: pg.map_or_else(|| e.to_string(), |p| p.message().to_owned()),
-                code: pg.map(|p| p.code().to_owned()),
-                done: done.clone(),
-            };
-            let _ = sqlx::raw_sql(if outside { "RESET lock_timeout; RESET statement_timeout" } else { "ROLLBACK" })
-                .execute(&mut *conn)
-                .await;
-            let message = err.to_string();
-            let event = Event {
-                kind: "rollback",
-                command: &options.command,
-                outcome: "failed",
-                module: Some(&step.module),
-                migration: Some(&step.id),
-                error: Some(&message),
-                details: serde_json::json!({ "name": step.name }),
-                ..Event::default()
-            };
-            if let Err(e) = ledger.record_event(conn, &event, actor).await {
-                tracing::warn!(error = %e, "could not append the failure to the event log");
-            }
-            return Err(err);
-        }
-        if outside {
-            sqlx::raw_sql("RESET lock_timeout; RESET statement_timeout; BEGIN")
-                .execute(&mut *conn)
-                .await
-                .map_err(db("recording the rollback"))?;
-        }
-        let duration_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let record = async {
+    let mut done: Vec<String> = Vec::new();
+    for step in steps {
+        let directives = directives_of(&step)?;
+        let script = Script {
+            label: step.label(),
+            direction: Direction::Down,
+            origin: Origin::StoredDown,
+            sql: &step.down_sql,
+            directives: directives.clone(),
+        };
+        let (conn, ledger, actor, command) = session.parts();
+        let record = async |conn: &mut PgConnection, took: Duration| {
             ledger.forget(conn, &step.module, &step.id).await?;
             let event = Event {
                 kind: "rollback",
-                command: &options.command,
+                command,
                 outcome: "rolled-back",
                 module: Some(&step.module),
                 migration: Some(&step.id),
-                duration_ms,
+                duration_ms: exec::ms(took),
                 details: serde_json::json!({ "name": step.name, "module_version": step.version, "cascade": step.dependant }),
                 ..Event::default()
             };
-            ledger.record_event(conn, &event, actor).await?;
-            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
-            Ok::<(), sqlx::Error>(())
+            ledger.record_event(conn, &event, actor).await
+        };
+        match exec::execute(conn, &script, Transaction::Own, plan.settings(), record).await {
+            Ok(took) => {
+                done.push(step.label());
+                report.steps.push(Step { duration_ms: Some(exec::ms(took)), ..step });
+            }
+            Err(error) => {
+                let label = step.label();
+                let mut aftermath = match error.took_effect {
+                    TookEffect::Statements(n) => format!(
+                        "it runs outside a transaction (-- vytal:no-transaction): its first {n} statement(s) took effect and were not undone; {label} is still recorded as applied. Inspect the database and finish or revert those statements by hand"
+                    ),
+                    TookEffect::AllButRecord => format!(
+                        "it runs outside a transaction (-- vytal:no-transaction): all of its statements took effect, but removing its ledger row failed; {label} is still recorded as applied although its objects are gone"
+                    ),
+                    _ if directives.no_transaction => format!(
+                        "it runs outside a transaction (-- vytal:no-transaction); its first statement failed, so nothing of it took effect: {label} is still applied"
+                    ),
+                    _ => format!("it was rolled back: {label} is still applied"),
+                };
+                if !done.is_empty() {
+                    aftermath.push_str(&format!("; already undone: {}", done.join(", ")));
+                }
+                let failure = DownFailure { error, aftermath };
+                let message = format!("{}\n  {}", failure.error, failure.aftermath);
+                let command = session.command().to_owned();
+                let event = Event {
+                    kind: "rollback",
+                    command: &command,
+                    outcome: "failed",
+                    module: Some(&step.module),
+                    migration: Some(&step.id),
+                    error: Some(&message),
+                    details: serde_json::json!({ "name": step.name }),
+                    ..Event::default()
+                };
+                session.record_event(&event).await;
+                return Err(RollbackError::DownFailed(Box::new(failure)));
+            }
         }
-        .await;
-        if let Err(e) = record {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            return Err(db("recording the rollback")(e));
-        }
-        step.duration_ms = Some(duration_ms);
-        done.push(step.label());
     }
-    Ok(RollbackReport {
-        database: target.to_string(),
-        dry_run: false,
-        steps,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+    Ok(())
 }

@@ -44,7 +44,7 @@ pub fn new_migration(
     let Some(resolved) = plan.modules().get(module) else {
         return Err(ScaffoldError::UnknownModule {
             module: module.to_owned(),
-            known: plan.modules().keys().cloned().collect::<Vec<_>>().join(", "),
+            known: plan.modules().keys().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
         });
     };
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
@@ -54,14 +54,8 @@ pub fn new_migration(
     if !crate_dir.join("Cargo.toml").is_file() {
         return Err(ScaffoldError::NoCrate(crate_dir.join("Cargo.toml")));
     }
-    let next = plan
-        .migrations()
-        .iter()
-        .filter(|m| m.module == module)
-        .filter_map(|m| m.id.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let next =
+        plan.migrations().iter().filter(|m| m.module == module).filter_map(|m| m.id.number()).max().unwrap_or(0) + 1;
     let folder = crate_dir.join("migrations").join(resolved.version.to_string());
     std::fs::create_dir_all(&folder).map_err(|source| ScaffoldError::Write { path: folder.clone(), source })?;
     let stem = format!("{next:04}_{name}");

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::keys::{MigrationId, ModuleName};
 use crate::ledger::AppliedRow;
 use crate::resolve::{Plan, PlannedMigration};
 
@@ -10,6 +11,8 @@ use crate::resolve::{Plan, PlannedMigration};
 pub struct Edited {
     /// `module/id_name`.
     pub migration: String,
+    /// The module.
+    pub module: ModuleName,
     /// The up file to restore.
     pub path: String,
     /// The checksum recorded when it was applied.
@@ -18,66 +21,110 @@ pub struct Edited {
     pub file_checksum: String,
 }
 
+/// Why the ledger and the plan cannot go on together.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// Applied migrations were edited afterwards.
+    #[error("{}", edited_message(.0))]
+    Edited(Vec<Edited>),
+    /// A pending migration sorts before one already applied in the same module.
+    #[error(
+        "migration {pending} is pending but {later} of the same module is already applied; migrations must be added after the last applied one: renumber {pending} after {later}"
+    )]
+    OutOfOrder {
+        /// The pending migration.
+        pending: String,
+        /// The applied one after it.
+        later: String,
+    },
+}
+
+fn edited_message(edited: &[Edited]) -> String {
+    let mut s = format!("{} applied migration(s) changed after they were applied; nothing was applied", edited.len());
+    for e in edited {
+        s.push_str(&format!(
+            "\n  {}: applied checksum {}, file checksum {}\n    restore {} to the text that was applied (e.g. `git log -p -- {}`) and put the change in a new migration",
+            e.migration, e.applied_checksum, e.file_checksum, e.path, e.path
+        ));
+    }
+    s
+}
+
 /// The plan held against the ledger.
-#[derive(Debug, Clone, Default)]
-pub struct Assessment {
-    /// Ledger rows keyed by (module, id).
-    pub applied: BTreeMap<(String, String), AppliedRow>,
-    /// Indices into the plan's migrations that are not applied (iterates in plan order).
-    pub pending: BTreeSet<usize>,
+#[derive(Debug, Clone)]
+pub struct Assessment<'p> {
+    /// Ledger rows of migrations the build carries, keyed by (module, id).
+    pub applied: BTreeMap<(ModuleName, MigrationId), AppliedRow>,
+    /// Migrations not applied, in plan order.
+    pub pending: Vec<&'p PlannedMigration>,
     /// Applied migrations whose file changed.
     pub edited: Vec<Edited>,
     /// Ledger rows the build does not know.
     pub unknown: Vec<AppliedRow>,
+    pending_at: BTreeSet<usize>,
 }
 
-impl Assessment {
+impl<'p> Assessment<'p> {
     /// Holds `plan` against the ledger `rows`.
-    pub fn new(plan: &Plan, rows: Vec<AppliedRow>) -> Self {
-        let mut applied: BTreeMap<(String, String), AppliedRow> =
+    pub fn new(plan: &'p Plan, rows: Vec<AppliedRow>) -> Self {
+        let mut applied: BTreeMap<(ModuleName, MigrationId), AppliedRow> =
             rows.into_iter().map(|r| ((r.module.clone(), r.id.clone()), r)).collect();
-        let mut a = Assessment::default();
-        for (i, m) in plan.migrations().iter().enumerate() {
-            match applied.get(&(m.module.clone(), m.id.clone())) {
-                None => {
-                    a.pending.insert(i);
-                }
-                Some(row) if row.checksum != m.checksum => a.edited.push(Edited {
-                    migration: m.label(),
+        let mut pending = Vec::new();
+        let mut edited = Vec::new();
+        let mut known = BTreeSet::new();
+        for m in plan.migrations() {
+            let key = (m.module.clone(), m.id.clone());
+            match applied.get(&key) {
+                None => pending.push(m),
+                Some(row) if row.checksum != m.checksum => edited.push(Edited {
+                    migration: m.label().to_string(),
+                    module: m.module.clone(),
                     path: m.up_path.clone(),
                     applied_checksum: row.checksum.clone(),
                     file_checksum: m.checksum.clone(),
                 }),
                 Some(_) => {}
             }
+            known.insert(key);
         }
-        let known: BTreeSet<(String, String)> =
-            plan.migrations().iter().map(|m| (m.module.clone(), m.id.clone())).collect();
         let unknown_keys: Vec<_> = applied.keys().filter(|k| !known.contains(*k)).cloned().collect();
-        for k in unknown_keys {
-            if let Some(row) = applied.get(&k) {
-                a.unknown.push(row.clone());
-            }
-        }
-        applied.retain(|k, _| known.contains(k));
-        a.applied = applied;
-        a
+        let unknown = unknown_keys.iter().filter_map(|k| applied.remove(k)).collect();
+        let pending_at = pending.iter().map(|m| m.position()).collect();
+        Assessment { applied, pending, edited, unknown, pending_at }
     }
 
-    /// The first of `todo` whose module already has a later migration applied:
-    /// its label and the label of that later one.
-    pub fn out_of_order(&self, todo: &[&PlannedMigration]) -> Option<(String, String)> {
-        let number = |id: &str| id.parse::<u128>().unwrap_or(0);
+    /// Whether `m` is pending.
+    pub fn is_pending(&self, m: &PlannedMigration) -> bool {
+        self.pending_at.contains(&m.position())
+    }
+
+    /// The ledger row of `m`, if it is applied.
+    pub fn row(&self, m: &PlannedMigration) -> Option<&AppliedRow> {
+        self.applied.get(&(m.module.clone(), m.id.clone()))
+    }
+
+    /// The pending migrations among `selection`, in its order; refuses when an
+    /// applied migration was edited or one of them sorts below an applied one.
+    pub fn pending_among(&self, selection: &[&'p PlannedMigration]) -> Result<Vec<&'p PlannedMigration>, StateError> {
+        if !self.edited.is_empty() {
+            return Err(StateError::Edited(self.edited.clone()));
+        }
+        let todo: Vec<&PlannedMigration> = selection.iter().copied().filter(|m| self.is_pending(m)).collect();
         let mut newest: BTreeMap<&str, &AppliedRow> = BTreeMap::new();
         for row in self.applied.values() {
             let entry = newest.entry(row.module.as_str()).or_insert(row);
-            if number(&row.id) > number(&entry.id) {
+            if row.id > entry.id {
                 *entry = row;
             }
         }
-        todo.iter().find_map(|m| {
-            let later = newest.get(m.module.as_str()).filter(|r| number(&r.id) > number(&m.id))?;
-            Some((m.label(), format!("{}/{}_{}", later.module, later.id, later.name)))
-        })
+        let later = todo.iter().find_map(|m| {
+            let later = newest.get(m.module.as_str()).filter(|r| r.id > m.id)?;
+            Some((m.label().to_string(), later.label().to_string()))
+        });
+        match later {
+            Some((pending, later)) => Err(StateError::OutOfOrder { pending, later }),
+            None => Ok(todo),
+        }
     }
 }

@@ -2,10 +2,8 @@
 
 use serde::Serialize;
 
-use crate::apply::ApplyError;
-use crate::db::Target;
-use crate::ledger::Ledger;
 use crate::resolve::Plan;
+use crate::session::{Access, Database, Outcome, Session, SessionError};
 use crate::state::{Assessment, Edited};
 
 /// One migration's state.
@@ -55,25 +53,22 @@ pub struct StatusReport {
 }
 
 /// Reads the ledger (without locking or writing) and compares it with the plan.
-pub async fn status(plan: &Plan, target: &Target) -> Result<StatusReport, ApplyError> {
-    let mut conn = target.connect("vytal-host status").await?;
-    let ledger = Ledger::new(&plan.settings().ledger_schema);
-    let rows = ledger
-        .applied(&mut conn)
-        .await
-        .map_err(|source| ApplyError::Database { during: "reading the ledger", source })?;
-    let _ = sqlx::Connection::close(conn).await;
-    Ok(build(plan, target, &Assessment::new(plan, rows)))
+pub async fn status<'c>(plan: &Plan, db: impl Into<Database<'c>>) -> Result<StatusReport, SessionError> {
+    let mut session = Session::open(db.into(), plan.settings(), "vytal-host status", "status", Access::Read).await?;
+    let rows = session.applied().await;
+    let database = session.database().to_owned();
+    session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
+    Ok(build(plan, database, &Assessment::new(plan, rows?)))
 }
 
 /// Builds a report from an assessment already made.
-pub fn build(plan: &Plan, target: &Target, a: &Assessment) -> StatusReport {
+pub fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> StatusReport {
     let modules = plan
         .modules()
         .values()
         .map(|rm| {
             let mut status = ModuleStatus {
-                module: rm.name.clone(),
+                module: rm.name.to_string(),
                 version: rm.version.to_string(),
                 applied_version: None,
                 applied: Vec::new(),
@@ -84,9 +79,9 @@ pub fn build(plan: &Plan, target: &Target, a: &Assessment) -> StatusReport {
             let mut migrations: Vec<_> = plan.migrations().iter().filter(|m| m.module == rm.name).collect();
             migrations.sort_by(|x, y| x.version.cmp(&y.version));
             for m in migrations {
-                let row = a.applied.get(&(m.module.clone(), m.id.clone()));
+                let row = a.row(m);
                 let state = MigrationState {
-                    id: m.id.clone(),
+                    id: m.id.to_string(),
                     name: m.name.clone(),
                     version: m.version.to_string(),
                     applied_at: row.map(|r| r.applied_at.clone()),
@@ -112,11 +107,11 @@ pub fn build(plan: &Plan, target: &Target, a: &Assessment) -> StatusReport {
         })
         .collect();
     StatusReport {
-        database: target.to_string(),
+        database,
         ledger_schema: plan.settings().ledger_schema.clone(),
         modules,
         edited: a.edited.clone(),
-        unknown: a.unknown.iter().map(|r| format!("{}/{}_{}", r.module, r.id, r.name)).collect(),
+        unknown: a.unknown.iter().map(|r| r.label().to_string()).collect(),
         pending: a.pending.len(),
     }
 }

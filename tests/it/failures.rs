@@ -1,5 +1,6 @@
 //! Failure paths: each names the culprit and leaves the database and ledger as they were.
 
+use vytal_host::state::StateError;
 use vytal_host::{ApplyError, Quiet, RunOptions};
 
 use crate::support::{TestDb, module, plan};
@@ -106,7 +107,7 @@ async fn an_edited_applied_migration_is_refused_and_nothing_runs() {
     ]);
     let err = vytal_host::run(&edited, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
     let msg = err.to_string();
-    let ApplyError::Edited(items) = &err else { panic!("expected Edited, got {msg}") };
+    let ApplyError::State(StateError::Edited(items)) = &err else { panic!("expected Edited, got {msg}") };
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].migration, "clinic/0001_visits");
     assert_eq!(items[0].applied_checksum, vytal_host::sql::checksum("CREATE TABLE visits (id int);"));
@@ -229,5 +230,149 @@ async fn a_migration_added_below_an_applied_one_is_refused() {
     assert!(!db.tables().await.contains(&"beds".to_owned()));
     assert_eq!(db.ledger().await, vec!["clinic/0001", "clinic/0003", "core/0001"]);
     assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_error_at_commit_names_the_migration_and_leaves_nothing() {
+    let db = TestDb::new("fail_commit").await;
+    // The foreign key is checked at COMMIT, after every statement succeeded.
+    let deferred = "CREATE TABLE visits (id int PRIMARY KEY, person int REFERENCES people DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO visits VALUES (1, 42);\n";
+    let p = with_clinic(&[("1.0.0", "0001_visits", deferred, "DROP TABLE visits;")]);
+    let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("migration clinic/0001_visits failed at COMMIT, after every statement had run at modules/clinic/migrations/1.0.0/0001_visits.up.sql: insert or update on table \"visits\" violates foreign key constraint"),
+        "{msg}"
+    );
+    assert!(msg.contains("(SQLSTATE 23503)"), "{msg}");
+    assert!(msg.contains("detail: Key (person)=(42) is not present in table \"people\"."), "{msg}");
+    assert!(
+        msg.contains("it was rolled back: the database and the ledger are as they were before this migration"),
+        "{msg}"
+    );
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    assert_eq!(db.tables().await, vec!["people"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_error_at_begin_names_the_migration_and_leaves_nothing() {
+    let db = TestDb::new("fail_begin").await;
+    // A timeout PostgreSQL refuses fails at the SET LOCAL that opens the migration.
+    let huge = "-- vytal:lock-timeout 9999999h\nCREATE TABLE visits (id int);\n";
+    let p = with_clinic(&[("1.0.0", "0001_visits", huge, "DROP TABLE visits;")]);
+    let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
+    assert!(
+        msg.starts_with("migration clinic/0001_visits failed while starting it (BEGIN and its timeouts) at modules/clinic/migrations/1.0.0/0001_visits.up.sql: "),
+        "{msg}"
+    );
+    assert!(msg.contains("lock_timeout"), "{msg}");
+    assert!(msg.contains("it was rolled back"), "{msg}");
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    assert_eq!(db.tables().await, vec!["people"]);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_failed_run_records_how_many_migrations_did_commit() {
+    let db = TestDb::new("fail_counts").await;
+    let p = with_clinic(&[
+        ("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;"),
+        ("1.0.0", "0002_broken", "SELECT * FROM nowhere;", ""),
+    ]);
+    let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err();
+    let report = err.partial_report().expect("a failed migration carries the run so far");
+    let done: Vec<String> = report.migrations.iter().map(|m| format!("{}/{}", m.module, m.id)).collect();
+    assert_eq!(done, vec!["core/0001", "clinic/0001"]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'failed' AND (details->>'applied')::int = 2").await,
+        1
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_no_transaction_down_that_fails_part_way_says_what_took_effect() {
+    let db = TestDb::new("fail_down_no_tx").await;
+    let up = "-- vytal:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON people (id);\nCREATE INDEX CONCURRENTLY b_idx ON people (id);\n";
+    let down = "-- vytal:no-transaction\nDROP INDEX CONCURRENTLY a_idx;\nDROP INDEX CONCURRENTLY no_such_idx;\n";
+    let p = with_clinic(&[("1.0.0", "0001_index", up, down)]);
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    let options = vytal_host::rollback::RollbackOptions {
+        selection: vytal_host::rollback::Selection::Last(1),
+        cascade: false,
+        dry_run: false,
+        command: "rollback".into(),
+    };
+    let mut yes = |_: &[vytal_host::rollback::Step]| Ok(());
+    let msg = vytal_host::rollback::rollback(&p, &db.target(), &options, &mut yes).await.unwrap_err().to_string();
+    assert!(msg.contains("index \"no_such_idx\" does not exist"), "{msg}");
+    assert!(
+        msg.contains(
+            "its first 1 statement(s) took effect and were not undone; clinic/0001_index is still recorded as applied"
+        ),
+        "{msg}"
+    );
+    assert!(!msg.contains("it was rolled back"), "{msg}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'a_idx'").await,
+        0,
+        "the first DROP did happen"
+    );
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    assert_eq!(db.advisory_locks().await, 0);
+    db.drop().await;
+}
+
+#[test]
+fn a_bad_directive_in_a_down_file_is_refused_when_planning() {
+    let err = crate::support::try_plan(
+        MANIFEST,
+        vec![
+            core(),
+            module(
+                "clinic",
+                "1.0.0",
+                &[(
+                    "1.0.0",
+                    "0001_visits",
+                    "CREATE TABLE visits (id int);",
+                    "-- vytal:no-transactions\nDROP TABLE visits;",
+                )],
+            ),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "modules/clinic/migrations/1.0.0/0001_visits.down.sql:1: unknown directive `vytal:no-transactions`; known: no-transaction, lock-timeout, statement-timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_directive_in_a_stored_down_is_refused_before_anything_runs() {
+    let db = TestDb::new("fail_stored_directive").await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")]);
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    db.exec("UPDATE vytal.migrations SET down_sql = E'-- vytal:lock-timeout soon\\nDROP TABLE visits;' WHERE module = 'clinic'").await;
+    let options = vytal_host::rollback::RollbackOptions {
+        selection: vytal_host::rollback::Selection::All,
+        cascade: false,
+        dry_run: false,
+        command: "rollback --all".into(),
+    };
+    let mut yes = |_: &[vytal_host::rollback::Step]| Ok(());
+    let msg = vytal_host::rollback::rollback(&p, &db.target(), &options, &mut yes).await.unwrap_err().to_string();
+    assert!(
+        msg.starts_with(
+            "the down SQL stored for clinic/0001_visits has a bad directive at line 1: `vytal:lock-timeout`"
+        ),
+        "{msg}"
+    );
+    assert!(msg.ends_with("nothing was rolled back"), "{msg}");
+    assert_eq!(db.tables().await, vec!["people", "visits"]);
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
     db.drop().await;
 }

@@ -200,7 +200,7 @@ async fn a_failing_down_stops_and_leaves_the_migration_applied() {
     let err = rollback(&p, &db, opts(Selection::Last(2))).await.unwrap_err().to_string();
     assert!(
         err.starts_with(
-            "rolling back clinic/0002_rooms failed: table \"no_such_table\" does not exist (SQLSTATE 42P01)"
+            "rolling back clinic/0002_rooms failed at line 2 of the down SQL stored in the ledger: table \"no_such_table\" does not exist (SQLSTATE 42P01)"
         ),
         "{err}"
     );

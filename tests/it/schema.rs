@@ -14,7 +14,7 @@ fn shipped_plan() -> Plan {
 
 async fn describe(db: &TestDb, exclude: &[&str]) -> Value {
     let mut c = db.conn().await;
-    let v = vytal_host::schema::describe(&mut c, "public", exclude).await.unwrap();
+    let v = vytal_host::schema::describe_json(&mut c, "public", exclude).await.unwrap();
     c.close().await.unwrap();
     v
 }
@@ -128,8 +128,8 @@ async fn down(db: &TestDb, plan: &Plan, module: &str) {
         let mut tx = c.begin().await.unwrap();
         sqlx::raw_sql(AssertSqlSafe(m.down.to_string())).execute(&mut *tx).await.unwrap();
         sqlx::query("DELETE FROM vytal.migrations WHERE module = $1 AND id = $2")
-            .bind(&m.module)
-            .bind(&m.id)
+            .bind(m.module.as_str())
+            .bind(m.id.as_str())
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -151,7 +151,7 @@ async fn every_module_round_trips_and_leaves_nothing_behind() {
     let plan = shipped_plan();
     let db = TestDb::new("schema_round_trip").await;
     for module in plan.modules().keys() {
-        let select = RunOptions { modules: vec![module.clone()], ..RunOptions::default() };
+        let select = RunOptions { modules: vec![module.to_string()], ..RunOptions::default() };
         vytal_host::run(&plan, &db.target(), &select, &mut Quiet).await.unwrap();
         let with_module = describe(&db, &[]).await;
         let objects_with = objects(&db).await;

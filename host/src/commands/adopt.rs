@@ -48,6 +48,16 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for m in &report.adopted {
         out(format!("  {verb} {}/{}_{} ({}) as applied", m.module, m.id, m.name, m.version));
     }
+    if !report.pending.is_empty() {
+        out(format!(
+            "  the database matches older module versions ({}); {} newer migration(s) stay pending: apply them with `vytal-host run`",
+            report.versions.iter().map(|(m, v)| format!("{m}@{v}")).collect::<Vec<_>>().join(", "),
+            report.pending.len()
+        ));
+        for p in &report.pending {
+            out(format!("    pending {p}"));
+        }
+    }
     out(match (report.adopted.len(), report.dry_run) {
         (0, _) => "nothing to adopt: every selected migration is already in the ledger".to_owned(),
         (n, true) => format!("dry run: the database holds what {n} migration(s) create; nothing was recorded"),

@@ -12,6 +12,7 @@ mod verify;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -37,7 +38,7 @@ pub struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
-    global: Global,
+    pub global: Global,
 }
 
 /// Options every subcommand takes.
@@ -49,9 +50,9 @@ pub struct Global {
     /// Read this manifest instead of the compiled-in migrations.toml
     #[arg(long, global = true, value_name = "PATH", env = "VYTAL_MANIFEST")]
     manifest: Option<PathBuf>,
-    /// Print results as JSON on stdout
+    /// Print results as JSON on stdout (errors too, as {"error": ...})
     #[arg(long, global = true)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,11 +100,32 @@ impl Global {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+/// Set once stdout is gone (`vytal-host run | head -1`); later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to stdout. A closed pipe drops this and later output but
+/// never ends the command: a run goes on to its end, records its event,
+/// and still exits with its own code.
 pub fn out(text: impl std::fmt::Display) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{text}").is_err() {
-        std::process::exit(0);
+    if writeln!(stdout, "{text}").and_then(|()| stdout.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The error as JSON on stdout, for `--json`: the message, the exit code,
+/// and for a run that failed part-way, what it had committed.
+pub fn out_json_error(error: &anyhow::Error, code: u8) {
+    let report = error.downcast_ref::<vytal_host::ApplyError>().and_then(vytal_host::ApplyError::partial_report);
+    let value = serde_json::json!({
+        "error": { "message": format!("{error:#}"), "exit_code": code },
+        "report": report,
+    });
+    if let Ok(text) = serde_json::to_string_pretty(&value) {
+        out(text);
     }
 }
 

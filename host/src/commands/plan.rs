@@ -3,9 +3,6 @@
 use std::process::ExitCode;
 
 use vytal_host::PlannedMigration;
-use vytal_host::apply::check_modules;
-use vytal_host::ledger::Ledger;
-use vytal_host::state::Assessment;
 
 use super::{EXIT_CHECK, Global, out, out_json};
 
@@ -44,26 +41,18 @@ struct Step<'a> {
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
-    let wanted = check_modules(&plan, &args.modules)?;
     let steps: Vec<&PlannedMigration> = if args.all {
-        wanted.iter().map(|&i| &plan.migrations()[i]).collect()
+        plan.select(&args.modules)?
     } else {
-        let target = global.target()?;
-        let mut conn = target.connect("vytal-host plan").await?;
-        let rows = Ledger::new(&plan.settings().ledger_schema).applied(&mut conn).await?;
-        let assessment = Assessment::new(&plan, rows);
-        if !assessment.edited.is_empty() {
-            return Err(vytal_host::ApplyError::Edited(assessment.edited).into());
-        }
-        wanted.iter().filter(|i| assessment.pending.contains(i)).map(|&i| &plan.migrations()[i]).collect()
+        vytal_host::pending(&plan, &global.target()?, &args.modules).await?
     };
     let settings = plan.settings();
     if global.json {
         let json: Vec<Step> = steps
             .iter()
             .map(|m| Step {
-                module: &m.module,
-                id: &m.id,
+                module: m.module.as_str(),
+                id: m.id.as_str(),
                 name: &m.name,
                 version: m.version.to_string(),
                 file: &m.up_path,

@@ -136,7 +136,7 @@ impl Progress for Live {
 
     fn started(&mut self, m: &PlannedMigration) {
         if let Some(bar) = &self.bar {
-            bar.set_message(m.label());
+            bar.set_message(m.label().to_string());
         }
     }
 

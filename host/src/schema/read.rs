@@ -7,7 +7,9 @@
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
-const CATALOG_SQL: &str = include_str!("../../tests/reference/catalog.sql");
+use super::model::Schema;
+
+const CATALOG_SQL: &str = include_str!("../../../tests/reference/catalog.sql");
 
 /// The catalog query with psql's meta-commands removed and its variables
 /// filled in as quoted literals, exactly as psql would send it.
@@ -22,11 +24,21 @@ pub fn catalog_query(schema: &str, exclude: &[&str]) -> String {
         .replace(":'exclude'", &literal(&exclude.join(",")))
 }
 
-/// Describes `schema`, leaving out the tables and enum types named in `exclude`.
+/// Describes `schema` as a typed [`Schema`], leaving out the tables and enum types named in `exclude`.
+pub async fn describe(conn: &mut PgConnection, schema: &str, exclude: &[&str]) -> Result<Schema, sqlx::Error> {
+    let json = describe_json(conn, schema, exclude).await?;
+    serde_json::from_value(json).map_err(|e| {
+        sqlx::Error::Decode(
+            format!("the catalog query and the schema model disagree ({e}); this is a bug in vytal-host").into(),
+        )
+    })
+}
+
+/// Describes `schema` as the catalog query's JSON document, the format of the schema of record.
 ///
 /// JIT is off for the call: the query's estimated cost crosses the default
 /// `jit_above_cost`, and compiling it takes several times longer than running it.
-pub async fn describe(
+pub async fn describe_json(
     conn: &mut PgConnection,
     schema: &str,
     exclude: &[&str],

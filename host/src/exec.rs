@@ -1,0 +1,347 @@
+//! The executor: the one way a migration's SQL reaches the database, up or down.
+//!
+//! run, rollback, adopt's and verify's replay all send migrations through
+//! [`execute`]. It splits the SQL into statements (so a failure names the
+//! statement and its line), sets the timeouts, and either owns the
+//! transaction (`BEGIN`, statements, the caller's bookkeeping, `COMMIT`) or
+//! works inside the caller's. `-- vytal:no-transaction` scripts run each
+//! statement on its own and book-keep in a short transaction afterwards. An
+//! error at any step, `BEGIN` and `COMMIT` included, comes back as an
+//! [`ExecError`] saying where it happened and what took effect.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition};
+
+use crate::manifest::HostSettings;
+use crate::sql::{self, Directives, Statement};
+
+/// Which way a script goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Applying.
+    Up,
+    /// Rolling back.
+    Down,
+}
+
+/// Where a script's text comes from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file of the build, relative to the workspace root.
+    File(String),
+    /// The down SQL stored in the ledger when the migration was applied.
+    StoredDown,
+}
+
+/// One migration's SQL in one direction.
+#[derive(Debug, Clone)]
+pub struct Script<'a> {
+    /// `module/id_name`.
+    pub label: String,
+    /// Which way.
+    pub direction: Direction,
+    /// Where the text comes from.
+    pub origin: Origin,
+    /// The SQL.
+    pub sql: &'a str,
+    /// Its `-- vytal:` directives.
+    pub directives: Directives,
+}
+
+/// Who owns the transaction a script runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    /// The executor: `BEGIN` ... `COMMIT` around the script and its bookkeeping
+    /// (or, for `no-transaction` scripts, around the bookkeeping only).
+    Own,
+    /// The caller has a transaction open and ends it (`--atomic`, replay).
+    Caller,
+}
+
+/// The step an error happened at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `BEGIN` and the timeouts.
+    Begin,
+    /// A statement of the script.
+    Statement,
+    /// The host's bookkeeping: the ledger row and the event.
+    Record,
+    /// `COMMIT` (for example a deferred constraint that fails there).
+    Commit,
+}
+
+/// What an error left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TookEffect {
+    /// Nothing: the script's transaction was rolled back, or nothing had run.
+    Nothing,
+    /// The caller's transaction is aborted; the caller rolls it back.
+    CallerDecides,
+    /// A `no-transaction` script stopped after this many statements had taken effect.
+    Statements(usize),
+    /// A `no-transaction` script ran in full but its bookkeeping failed.
+    AllButRecord,
+}
+
+/// PostgreSQL's report of an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PgReport {
+    /// The message, or the driver's text when the server sent none.
+    pub message: String,
+    /// SQLSTATE.
+    pub code: Option<String>,
+    /// DETAIL.
+    pub detail: Option<String>,
+    /// HINT.
+    pub hint: Option<String>,
+}
+
+impl PgReport {
+    /// PostgreSQL's report in a driver error, or the driver's text.
+    pub fn from_error(e: &sqlx::Error) -> PgReport {
+        Self::of(e).0
+    }
+
+    fn of(e: &sqlx::Error) -> (PgReport, Option<usize>) {
+        match e.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>()) {
+            Some(p) => (
+                PgReport {
+                    message: p.message().to_owned(),
+                    code: Some(p.code().to_owned()),
+                    detail: p.detail().map(str::to_owned),
+                    hint: p.hint().map(str::to_owned),
+                },
+                match p.position() {
+                    Some(PgErrorPosition::Original(pos)) => Some(pos),
+                    _ => None,
+                },
+            ),
+            None => (PgReport { message: e.to_string(), ..PgReport::default() }, None),
+        }
+    }
+}
+
+/// A script that failed, with everything needed to find and fix it.
+#[derive(Debug, Clone)]
+pub struct ExecError {
+    /// `module/id_name`.
+    pub migration: String,
+    /// Which way it was going.
+    pub direction: Direction,
+    /// Where its text comes from.
+    pub origin: Origin,
+    /// The step that failed.
+    pub phase: Phase,
+    /// The failing statement, when a statement failed.
+    pub statement: Option<String>,
+    /// 1-based line of the failure in the script (the statement's, refined by the error position).
+    pub line: Option<usize>,
+    /// What PostgreSQL said.
+    pub pg: PgReport,
+    /// What took effect.
+    pub took_effect: TookEffect,
+}
+
+impl ExecError {
+    /// `file:line`, or a description of where the text is.
+    pub fn at(&self) -> String {
+        match (&self.origin, self.line) {
+            (Origin::File(f), Some(l)) => format!("{f}:{l}"),
+            (Origin::File(f), None) => f.clone(),
+            (Origin::StoredDown, Some(l)) => format!("line {l} of the down SQL stored in the ledger"),
+            (Origin::StoredDown, None) => "the down SQL stored in the ledger".to_owned(),
+        }
+    }
+
+    /// The SQLSTATE, if PostgreSQL sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.pg.code.as_deref()
+    }
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = match self.direction {
+            Direction::Up => format!("migration {} failed", self.migration),
+            Direction::Down => format!("rolling back {} failed", self.migration),
+        };
+        let step = match self.phase {
+            Phase::Statement => String::new(),
+            Phase::Begin => " while starting it (BEGIN and its timeouts)".to_owned(),
+            Phase::Record => " while recording it in the ledger".to_owned(),
+            Phase::Commit => " at COMMIT, after every statement had run".to_owned(),
+        };
+        write!(f, "{verb}{step} at {}: {}", self.at(), self.pg.message)?;
+        if let Some(code) = &self.pg.code {
+            write!(f, " (SQLSTATE {code})")?;
+        }
+        if let Some(statement) = &self.statement {
+            let indented: String = statement.lines().map(|l| format!("\n    {l}")).collect();
+            write!(f, "\n  statement:{indented}")?;
+        }
+        if let Some(d) = &self.pg.detail {
+            write!(f, "\n  detail: {d}")?;
+        }
+        if let Some(h) = &self.pg.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The timeouts a script runs under: its directives, else the host's settings.
+fn timeouts(settings: &HostSettings, d: &Directives) -> (u128, u128) {
+    (
+        d.lock_timeout.unwrap_or(settings.lock_timeout).as_millis(),
+        d.statement_timeout.unwrap_or(settings.statement_timeout).as_millis(),
+    )
+}
+
+/// Runs `script` and then `record` (the caller's bookkeeping, e.g. the
+/// ledger row and event) in the same transaction, and returns how long the
+/// script took. See the module docs for the transaction rules.
+pub async fn execute<R>(
+    conn: &mut PgConnection,
+    script: &Script<'_>,
+    transaction: Transaction,
+    settings: &HostSettings,
+    record: R,
+) -> Result<Duration, ExecError>
+where
+    R: AsyncFnOnce(&mut PgConnection, Duration) -> Result<(), sqlx::Error>,
+{
+    let started = Instant::now();
+    let (lock_ms, statement_ms) = timeouts(settings, &script.directives);
+    let fail = |phase, statement: Option<&Statement>, e: &sqlx::Error, took_effect| {
+        let (pg, position) = PgReport::of(e);
+        let line = statement.map(|s| position.map_or(s.line, |p| sql::line_of_position(s, p)));
+        ExecError {
+            migration: script.label.clone(),
+            direction: script.direction,
+            origin: script.origin.clone(),
+            phase,
+            statement: statement.map(|s| s.text.clone()),
+            line,
+            pg,
+            took_effect,
+        }
+    };
+    let statements = sql::split_statements(script.sql);
+
+    if script.directives.no_transaction && transaction == Transaction::Own {
+        let set = format!("SET lock_timeout = '{lock_ms}ms'; SET statement_timeout = '{statement_ms}ms'");
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(set)).execute(&mut *conn).await {
+            return Err(fail(Phase::Begin, None, &e, TookEffect::Nothing));
+        }
+        for (index, statement) in statements.iter().enumerate() {
+            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
+                reset_timeouts(conn).await;
+                let took = if index == 0 { TookEffect::Nothing } else { TookEffect::Statements(index) };
+                return Err(fail(Phase::Statement, Some(statement), &e, took));
+            }
+        }
+        reset_timeouts(conn).await;
+        let elapsed = started.elapsed();
+        if let Err(e) = sqlx::raw_sql("BEGIN").execute(&mut *conn).await {
+            return Err(fail(Phase::Record, None, &e, TookEffect::AllButRecord));
+        }
+        if let Err(e) = record(conn, elapsed).await {
+            rollback(conn).await;
+            return Err(fail(Phase::Record, None, &e, TookEffect::AllButRecord));
+        }
+        if let Err(e) = sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
+            return Err(fail(Phase::Record, None, &e, TookEffect::AllButRecord));
+        }
+        return Ok(elapsed);
+    }
+
+    let own = transaction == Transaction::Own;
+    // On failure inside our own transaction we roll it back; inside the caller's, the caller does.
+    let undone = if own { TookEffect::Nothing } else { TookEffect::CallerDecides };
+    let begin = if own { "BEGIN; " } else { "" };
+    let prologue =
+        format!("{begin}SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms'");
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(prologue)).execute(&mut *conn).await {
+        if own {
+            rollback(conn).await;
+        }
+        return Err(fail(Phase::Begin, None, &e, undone));
+    }
+    for statement in &statements {
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
+            if own {
+                rollback(conn).await;
+            }
+            return Err(fail(Phase::Statement, Some(statement), &e, undone));
+        }
+    }
+    let elapsed = started.elapsed();
+    if let Err(e) = record(conn, elapsed).await {
+        if own {
+            rollback(conn).await;
+        }
+        return Err(fail(Phase::Record, None, &e, undone));
+    }
+    if own && let Err(e) = sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
+        // A failed COMMIT ends the transaction; nothing of it remains.
+        rollback(conn).await;
+        return Err(fail(Phase::Commit, None, &e, TookEffect::Nothing));
+    }
+    Ok(elapsed)
+}
+
+/// Bookkeeping that does nothing, for scripts nobody records (replay).
+pub async fn no_record(_: &mut PgConnection, _: Duration) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// Ends whatever transaction is open; errors are beside the point on this path.
+pub(crate) async fn rollback(conn: &mut PgConnection) {
+    if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(conn).await {
+        tracing::debug!(error = %e, "ROLLBACK after a failure failed too");
+    }
+}
+
+async fn reset_timeouts(conn: &mut PgConnection) {
+    if let Err(e) = sqlx::raw_sql("RESET lock_timeout; RESET statement_timeout").execute(conn).await {
+        tracing::warn!(error = %e, "could not reset the session timeouts");
+    }
+}
+
+/// One migration in a report: applied, adopted, or (in a dry run) pending.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationOutcome {
+    /// Module.
+    pub module: String,
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Module version.
+    pub version: String,
+    /// Milliseconds it took; absent when nothing ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+}
+
+impl MigrationOutcome {
+    /// The outcome of `m`, which took `duration` (none when it did not run).
+    pub fn of(m: &crate::resolve::PlannedMigration, duration: Option<Duration>) -> Self {
+        MigrationOutcome {
+            module: m.module.to_string(),
+            id: m.id.to_string(),
+            name: m.name.clone(),
+            version: m.version.to_string(),
+            duration_ms: duration.map(|d| d.as_secs_f64() * 1000.0),
+        }
+    }
+}
+
+/// Milliseconds, as the ledger and the reports store durations.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

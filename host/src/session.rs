@@ -1,0 +1,279 @@
+//! A session: the one connection a command works on, the run lock, the
+//! ledger, who is acting, and the command's closing event.
+//!
+//! Every verb that reads or writes the ledger opens one. A writing session
+//! takes the advisory lock before anything else and [`Session::finish`]
+//! appends the command's `run` event, releases the lock and closes the
+//! connection on every path, whatever the outcome.
+
+use std::ops::{Deref, DerefMut};
+use std::time::Instant;
+
+use sqlx::postgres::PgConnection;
+
+use crate::db::{ConnectError, Target};
+use crate::ledger::{Actor, AppliedRow, Event, Ledger};
+use crate::lock::{LockError, RunLock};
+use crate::manifest::HostSettings;
+
+/// Errors opening a session or doing the host's own bookkeeping in it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Could not connect.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// Could not take the lock.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A database call of the host itself failed.
+    #[error("database error while {during}: {source}")]
+    Database {
+        /// What the host was doing.
+        during: &'static str,
+        /// The driver error.
+        source: sqlx::Error,
+    },
+}
+
+impl SessionError {
+    /// Wraps a driver error with what the host was doing.
+    pub(crate) fn during(during: &'static str) -> impl FnOnce(sqlx::Error) -> SessionError {
+        move |source| SessionError::Database { during, source }
+    }
+}
+
+/// Where a command's connection comes from: a target to connect to, or a
+/// connection the embedding application already holds.
+#[derive(Debug)]
+pub enum Database<'c> {
+    /// Connect to this target; the session closes the connection when done.
+    Target(&'c Target),
+    /// Use this connection; the session leaves it open.
+    Connection(&'c mut PgConnection),
+}
+
+impl<'c> From<&'c Target> for Database<'c> {
+    fn from(t: &'c Target) -> Self {
+        Database::Target(t)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Database<'c> {
+    fn from(c: &'c mut PgConnection) -> Self {
+        Database::Connection(c)
+    }
+}
+
+enum Conn<'c> {
+    Owned(PgConnection),
+    Held(&'c mut PgConnection),
+}
+
+impl Deref for Conn<'_> {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            Conn::Owned(c) => c,
+            Conn::Held(c) => c,
+        }
+    }
+}
+
+impl DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            Conn::Owned(c) => c,
+            Conn::Held(c) => c,
+        }
+    }
+}
+
+/// Whether a session may change the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only: no lock, no events (status, plan, dry runs, verify).
+    Read,
+    /// Writes: takes the run lock and records a `run` event when it finishes.
+    Write,
+}
+
+/// How a command ended, for its `run` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It changed what it set out to change.
+    Succeeded,
+    /// There was nothing to do (the event says which: `nothing-pending`, `nothing-to-undo`...).
+    Nothing(&'static str),
+    /// The operator did not confirm.
+    Refused,
+    /// It failed.
+    Failed,
+}
+
+impl Outcome {
+    /// The text stored in the event log.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Nothing(what) => what,
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One command's work on one connection.
+pub struct Session<'c> {
+    conn: Conn<'c>,
+    lock: Option<RunLock>,
+    ledger: Ledger,
+    actor: Actor,
+    command: String,
+    database: String,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("database", &self.database)
+            .field("command", &self.command)
+            .field("locked", &self.lock.is_some())
+            .finish()
+    }
+}
+
+impl<'c> Session<'c> {
+    /// Connects (or takes the caller's connection) and, for [`Access::Write`],
+    /// waits for the run lock. `application` names the connection in `pg_stat_activity`.
+    pub async fn open(
+        db: Database<'c>,
+        settings: &HostSettings,
+        application: &str,
+        command: &str,
+        access: Access,
+    ) -> Result<Session<'c>, SessionError> {
+        let (mut conn, database) = match db {
+            Database::Target(t) => (Conn::Owned(t.connect(application).await?), t.to_string()),
+            Database::Connection(c) => {
+                let name: String = sqlx::query_scalar("SELECT current_user || '@' || current_database()")
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(SessionError::during("reading the connection's database"))?;
+                (Conn::Held(c), format!("{name} (the caller's connection)"))
+            }
+        };
+        let lock = match access {
+            Access::Read => None,
+            Access::Write => match RunLock::acquire(&mut conn, &settings.ledger_schema, settings.lock_wait).await {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    close(conn).await;
+                    return Err(e.into());
+                }
+            },
+        };
+        Ok(Session {
+            conn,
+            lock,
+            ledger: Ledger::new(&settings.ledger_schema),
+            actor: Actor::current(),
+            command: command.to_owned(),
+            database,
+            started: Instant::now(),
+        })
+    }
+
+    /// The connection.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    /// The connection, the ledger and the actor at once, for bookkeeping
+    /// that runs on the connection while it records through the ledger.
+    pub fn parts(&mut self) -> (&mut PgConnection, &Ledger, &Actor, &str) {
+        (&mut self.conn, &self.ledger, &self.actor, &self.command)
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Who is acting.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The command line, as recorded in the event log.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// The database, without password.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// When the session opened.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Milliseconds since the session opened.
+    pub fn elapsed_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Creates the ledger if it is missing. Only writing sessions may; they hold the lock.
+    pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
+        debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
+        self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))
+    }
+
+    /// Every applied migration, in the order applied; none when there is no ledger.
+    pub async fn applied(&mut self) -> Result<Vec<AppliedRow>, SessionError> {
+        self.ledger.applied(&mut self.conn).await.map_err(SessionError::during("reading the ledger"))
+    }
+
+    /// Appends an event on its own; a failure is logged, not returned, so
+    /// that the error being reported is the one the operator sees.
+    pub async fn record_event(&mut self, event: &Event<'_>) {
+        if let Err(e) = self.ledger.record_event(&mut self.conn, event, &self.actor).await {
+            tracing::warn!(error = %e, kind = event.kind, outcome = event.outcome, "could not append to the event log");
+        }
+    }
+
+    /// Ends the session on every path: appends the command's `run` event
+    /// (writing sessions, when the ledger exists), releases the lock, and
+    /// closes the connection unless it is the caller's.
+    pub async fn finish(mut self, outcome: Outcome, error: Option<&str>, details: serde_json::Value) {
+        if let Some(lock) = self.lock.take() {
+            let event = Event {
+                kind: "run",
+                command: &self.command,
+                outcome: outcome.as_str(),
+                error,
+                duration_ms: self.elapsed_ms(),
+                details,
+                ..Event::default()
+            };
+            if self.ledger.exists(&mut self.conn).await.unwrap_or(false)
+                && let Err(e) = self.ledger.record_event(&mut self.conn, &event, &self.actor).await
+            {
+                tracing::warn!(error = %e, command = %self.command, "could not append the command to the event log");
+            }
+            if let Err(e) = lock.release(&mut self.conn).await {
+                tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
+            }
+        }
+        close(self.conn).await;
+    }
+}
+
+async fn close(conn: Conn<'_>) {
+    if let Conn::Owned(c) = conn {
+        let _ = sqlx::Connection::close(c).await;
+    }
+}
