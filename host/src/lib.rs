@@ -26,7 +26,8 @@
 //! println!("applied {} migration(s)", report.migrations.len());
 //!
 //! // Or on a connection the application holds; it stays open afterwards.
-//! let mut conn: sqlx::PgConnection = sqlx::Connection::connect("postgres://app@localhost/vytalwatch").await?;
+//! use sqlx::Connection as _;
+//! let mut conn = sqlx::PgConnection::connect("postgres://app@localhost/vytalwatch").await?;
 //! let status = vytal_host::status(&plan, &mut conn).await?;
 //! assert_eq!(status.pending, 0);
 //! # Ok(()) }
