@@ -194,3 +194,20 @@ pub async fn compare(
     let prerequisites = prerequisites(&expected.schema, &found, &expected.owners, selected);
     Ok(Comparison { expected, drift, prerequisites })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::scratch_name;
+
+    #[test]
+    fn scratch_names_fit_and_never_name_the_database_itself() {
+        assert_eq!(scratch_name("vytalwatch"), "vytalwatch_vytal_scratch");
+        // 62 bytes of two-byte characters: cutting bytes would split one, cutting to 63 would drop the suffix.
+        let long = "é".repeat(31);
+        let name = scratch_name(&long);
+        assert!(name.len() <= 63, "{name}");
+        assert_ne!(name, long);
+        assert_eq!(name, scratch_name(&long), "stable");
+        assert_ne!(name, scratch_name(&"è".repeat(31)));
+    }
+}

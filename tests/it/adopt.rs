@@ -86,3 +86,65 @@ async fn one_module_and_what_it_requires_can_be_adopted() {
     expect_code(&host(Some(&db), &["verify"]), 0);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn a_database_at_an_older_module_version_is_adopted_at_that_version() {
+    use vytal_host::adopt::{AdoptOptions, adopt};
+    use vytal_host::{Quiet, RunOptions};
+
+    let manifest = "[modules.core]\nversion = \"1.0.0\"\n\n[modules.clinic]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }\n";
+    let clinic_v1 =
+        ("1.0.0", "0001_visits", "CREATE TABLE visits (id int PRIMARY KEY, at timestamp);", "DROP TABLE visits;");
+    let modules = |clinic: Vec<crate::support::Fixture<'static>>| {
+        vec![
+            crate::support::module(
+                "core",
+                "1.0.0",
+                &[("1.0.0", "0001_people", "CREATE TABLE people (id int PRIMARY KEY);", "DROP TABLE people;")],
+            ),
+            crate::support::module("clinic", "1.1.0", &clinic),
+        ]
+    };
+    let p = crate::support::plan(
+        manifest,
+        modules(vec![
+            clinic_v1,
+            (
+                "1.1.0",
+                "0002_visits_tz",
+                "ALTER TABLE visits ALTER COLUMN at TYPE timestamptz;",
+                "ALTER TABLE visits ALTER COLUMN at TYPE timestamp;",
+            ),
+            ("1.1.0", "0003_rooms", "CREATE TABLE rooms (id int PRIMARY KEY);", "DROP TABLE rooms;"),
+        ]),
+    );
+    // Built elsewhere at clinic 1.0.0.
+    let db = TestDb::new("adopt_older_version").await;
+    db.exec("CREATE TABLE people (id int PRIMARY KEY); CREATE TABLE visits (id int PRIMARY KEY, at timestamp);").await;
+
+    let options = AdoptOptions { command: "adopt".into(), ..AdoptOptions::default() };
+    let report = adopt(&p, &db.target(), &options).await.unwrap();
+    let adopted: Vec<String> = report.adopted.iter().map(|m| format!("{}/{}", m.module, m.id)).collect();
+    assert_eq!(adopted, vec!["core/0001", "clinic/0001"]);
+    assert_eq!(report.pending, vec!["clinic/0002_visits_tz", "clinic/0003_rooms"]);
+    assert_eq!(report.versions.get("clinic").map(String::as_str), Some("1.0.0"));
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+
+    // run then brings it to the build's version, and verify agrees.
+    let run = vytal_host::run(&p, &db.target(), &RunOptions::default(), &mut Quiet).await.unwrap();
+    assert_eq!(run.migrations.len(), 2);
+    let v = vytal_host::verify::verify(&p, &db.target(), &[]).await.unwrap();
+    assert!(v.findings.is_empty(), "{:#?}", v.findings);
+
+    // A database that matches no version is refused, naming the version it was last compared with.
+    let other = TestDb::new("adopt_no_version").await;
+    other
+        .exec("CREATE TABLE people (id int PRIMARY KEY); CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp);")
+        .await;
+    let msg = adopt(&p, &other.target(), &options).await.unwrap_err().to_string();
+    assert!(msg.contains("compared at clinic@1.0.0, core@1.0.0"), "{msg}");
+    assert!(msg.contains("clinic: column type: visits.id\n      expected: integer\n      found:    bigint"), "{msg}");
+    assert!(other.ledger().await.is_empty());
+    other.drop().await;
+    db.drop().await;
+}

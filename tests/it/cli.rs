@@ -240,3 +240,78 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn a_closed_stdout_does_not_cut_a_run_short() {
+    let db = TestDb::new("cli_closed_stdout").await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+        .arg("run")
+        .env("DATABASE_URL", &db.url)
+        .env_remove("VYTAL_MANIFEST")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As `vytal-host run | head -0` would: the reader goes away before the first line.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{}", stderr(&output));
+    assert_eq!(db.ledger().await.len(), ALL, "every migration was applied");
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 12").await,
+        1,
+        "and the run was recorded"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn json_errors_are_json_with_the_run_so_far() {
+    let db = TestDb::new("cli_json_error").await;
+    // device_tokens exists already: push-notifications fails after the modules before it committed.
+    db.exec("CREATE TABLE device_tokens (id int)").await;
+    let o = host(Some(&db), &["run", "--json"]);
+    let out = expect_code(&o, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("relation \"device_tokens\" already exists"), "{message}");
+    assert_eq!(v["error"]["exit_code"], 2);
+    let applied = v["report"]["migrations"].as_array().unwrap();
+    assert!(!applied.is_empty() && applied.len() < ALL, "{v:#}");
+    assert_eq!(db.ledger().await.len(), applied.len(), "the report lists exactly what committed");
+
+    // Errors before any work are JSON too.
+    let o = host(None, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&expect_code(&o, 2)).unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("no database given"), "{v:#}");
+    assert!(v["report"].is_null());
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn concurrent_verifies_all_succeed() {
+    let db = TestDb::new("cli_concurrent_verify").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    // The scratch database does not exist yet: all four race to create it.
+    let bin = env!("CARGO_BIN_EXE_vytal-host");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(bin)
+                .arg("verify")
+                .env("DATABASE_URL", &db.url)
+                .env_remove("VYTAL_MANIFEST")
+                .current_dir(std::env::temp_dir())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        let out = expect_code(&o, 0);
+        assert!(out.contains("clean: 12 module(s) verified"), "{out}");
+    }
+    db.drop().await;
+}
