@@ -19,13 +19,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
 
+use crate::db::Database;
 use crate::db::Target;
 use crate::exec::MigrationOutcome;
 use crate::keys::{MigrationId, ModuleName};
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, PlannedMigration, UnknownModule};
 use crate::schema::Drift;
-use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
 use crate::verify::Finding;
 

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnection;
 
-use crate::exec::{self, Direction, ExecError, MigrationOutcome, Origin, PgReport, Script, TookEffect, Transaction};
-use crate::ledger::Event;
+use crate::db::Database;
+use crate::exec::{self, ExecError, MigrationOutcome, PgReport, Script, TookEffect, Transaction};
 use crate::resolve::{Plan, PlannedMigration, UnknownModule};
-use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
 
 /// How to run.
@@ -211,14 +211,18 @@ async fn locked<'p>(
     }
 }
 
-fn script(m: &PlannedMigration) -> Script<'_> {
-    Script {
-        label: m.label().to_string(),
-        direction: Direction::Up,
-        origin: Origin::File(m.up_path.clone()),
-        sql: &m.up,
-        directives: m.directives.clone(),
-    }
+/// Applies `m` with its ledger row and event, in its own transaction or the caller's.
+async fn apply_one(
+    plan: &Plan,
+    session: &mut Session<'_>,
+    m: &PlannedMigration,
+    transaction: Transaction,
+) -> Result<Duration, ExecError> {
+    let (conn, ledger, actor, command) = session.parts();
+    let record = async |conn: &mut PgConnection, took: Duration| {
+        ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
+    };
+    exec::execute(conn, &Script::up(m), transaction, plan.settings(), record).await
 }
 
 /// Each migration in its own transaction with its ledger row.
@@ -231,11 +235,7 @@ async fn each(
 ) -> Result<(), ApplyError> {
     for m in todo {
         progress.started(m);
-        let (conn, ledger, actor, command) = session.parts();
-        let record = async |conn: &mut PgConnection, took: Duration| {
-            ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
-        };
-        match exec::execute(conn, &script(m), Transaction::Own, plan.settings(), record).await {
+        match apply_one(plan, session, m, Transaction::Own).await {
             Ok(took) => {
                 report.migrations.push(MigrationOutcome::of(m, Some(took)));
                 progress.applied(m, took);
@@ -268,11 +268,7 @@ async fn atomic(
     let mut done = Vec::with_capacity(todo.len());
     for (n, m) in todo.iter().enumerate() {
         progress.started(m);
-        let (conn, ledger, actor, command) = session.parts();
-        let record = async |conn: &mut PgConnection, took: Duration| {
-            ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
-        };
-        match exec::execute(conn, &script(m), Transaction::Caller, plan.settings(), record).await {
+        match apply_one(plan, session, m, Transaction::Caller).await {
             Ok(took) => done.push((*m, took)),
             Err(e) => {
                 exec::rollback(session.conn()).await;
@@ -287,15 +283,7 @@ async fn atomic(
     if let Err(e) = sqlx::raw_sql("COMMIT").execute(session.conn()).await {
         exec::rollback(session.conn()).await;
         let error = ApplyError::AtomicCommit { report: exec::PgReport::from_error(&e), count: todo.len() };
-        let (message, command) = (error.to_string(), session.command().to_owned());
-        let event = Event {
-            kind: "migration",
-            command: &command,
-            outcome: "failed",
-            error: Some(&message),
-            ..Event::default()
-        };
-        session.record_event(&event).await;
+        session.record_failure("migration", None, &error.to_string(), serde_json::json!({ "atomic": true })).await;
         return Err(error);
     }
     for (m, took) in done {
@@ -314,19 +302,8 @@ async fn failed(session: &mut Session<'_>, m: &PlannedMigration, mut e: ExecErro
         ));
     }
     let failure = RunFailure { error: e, aftermath, report: RunReport::default() };
-    let message = failure.to_string();
-    let command = session.command().to_owned();
-    let event = Event {
-        kind: "migration",
-        command: &command,
-        outcome: "failed",
-        module: Some(&m.module),
-        migration: Some(&m.id),
-        error: Some(&message),
-        duration_ms: 0.0,
-        details: serde_json::json!({ "name": m.name, "module_version": m.version.to_string() }),
-    };
-    session.record_event(&event).await;
+    let details = serde_json::json!({ "name": m.name, "module_version": m.version.to_string() });
+    session.record_failure("migration", Some((&m.module, &m.id)), &failure.to_string(), details).await;
     ApplyError::Failed(Box::new(failure))
 }
 

@@ -162,3 +162,25 @@ fn redact(message: &str, url: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+/// Where a command's connection comes from: a target to connect to, or a
+/// connection the embedding application already holds.
+#[derive(Debug)]
+pub enum Database<'c> {
+    /// Connect to this target; the session closes the connection when done.
+    Target(&'c Target),
+    /// Use this connection; the session leaves it open.
+    Connection(&'c mut PgConnection),
+}
+
+impl<'c> From<&'c Target> for Database<'c> {
+    fn from(t: &'c Target) -> Self {
+        Database::Target(t)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Database<'c> {
+    fn from(c: &'c mut PgConnection) -> Self {
+        Database::Connection(c)
+    }
+}

@@ -38,7 +38,7 @@ pub enum Origin {
 
 /// One migration's SQL in one direction.
 #[derive(Debug, Clone)]
-pub struct Script<'a> {
+pub(crate) struct Script<'a> {
     /// `module/id_name`.
     pub label: String,
     /// Which way.
@@ -51,9 +51,22 @@ pub struct Script<'a> {
     pub directives: Directives,
 }
 
+impl<'a> Script<'a> {
+    /// The up file of a migration the build carries.
+    pub(crate) fn up(m: &'a crate::resolve::PlannedMigration) -> Self {
+        Script {
+            label: m.label().to_string(),
+            direction: Direction::Up,
+            origin: Origin::File(m.up_path.clone()),
+            sql: &m.up,
+            directives: m.directives.clone(),
+        }
+    }
+}
+
 /// Who owns the transaction a script runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transaction {
+pub(crate) enum Transaction {
     /// The executor: `BEGIN` ... `COMMIT` around the script and its bookkeeping
     /// (or, for `no-transaction` scripts, around the bookkeeping only).
     Own,
@@ -204,7 +217,7 @@ fn timeouts(settings: &HostSettings, d: &Directives) -> (u128, u128) {
 /// Runs `script` and then `record` (the caller's bookkeeping, e.g. the
 /// ledger row and event) in the same transaction, and returns how long the
 /// script took. See the module docs for the transaction rules.
-pub async fn execute<R>(
+pub(crate) async fn execute<R>(
     conn: &mut PgConnection,
     script: &Script<'_>,
     transaction: Transaction,
@@ -295,7 +308,7 @@ where
 }
 
 /// Bookkeeping that does nothing, for scripts nobody records (replay).
-pub async fn no_record(_: &mut PgConnection, _: Duration) -> Result<(), sqlx::Error> {
+pub(crate) async fn no_record(_: &mut PgConnection, _: Duration) -> Result<(), sqlx::Error> {
     Ok(())
 }
 

@@ -42,7 +42,7 @@ impl AppliedRow {
 
 /// Who is running the host, recorded with every row and event.
 #[derive(Debug, Clone)]
-pub struct Actor {
+pub(crate) struct Actor {
     /// The operating-system user.
     pub os_user: String,
     /// The machine's host name.
@@ -64,7 +64,7 @@ impl Actor {
 
 /// One event for the log.
 #[derive(Debug, Clone, Default)]
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     /// `run` for a whole command, `migration` for one migration.
     pub kind: &'a str,
     /// The command line, e.g. `run --module medications`.
@@ -85,7 +85,7 @@ pub struct Event<'a> {
 
 /// Access to the ledger in one schema.
 #[derive(Debug)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     schema: String,
     /// Set once the tables are seen or created: they are never dropped by
     /// the host, so a command asks the server at most once.

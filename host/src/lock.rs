@@ -61,7 +61,7 @@ pub enum LockError {
 
 /// A held lock; call [`RunLock::release`] when done.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     key: i64,
 }
 
@@ -115,7 +115,7 @@ fn is_lock_timeout(e: &sqlx::Error) -> bool {
 }
 
 /// The session holding the lock, if this user can see it.
-pub async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sqlx::Error> {
+pub(crate) async fn holder(conn: &mut PgConnection, key: i64) -> Result<Option<Holder>, sqlx::Error> {
     let unsigned = u64::from_ne_bytes(key.to_ne_bytes());
     let (hi, lo) = (i64::try_from(unsigned >> 32).unwrap_or(0), i64::try_from(unsigned & 0xffff_ffff).unwrap_or(0));
     let row = sqlx::query(

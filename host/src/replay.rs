@@ -16,7 +16,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
 use crate::db::Target;
-use crate::exec::{self, ExecError, Origin, Script, Transaction};
+use crate::exec::{self, ExecError, Script, Transaction};
 use crate::keys::ModuleName;
 use crate::manifest::HostSettings;
 use crate::resolve::PlannedMigration;
@@ -37,7 +37,7 @@ pub enum ReplayError {
 
 /// The schema the migrations produce, and which module created what.
 #[derive(Debug, Clone)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// The replayed schema.
     pub schema: Schema,
     /// Owner of each table, enum type and extension.
@@ -62,7 +62,7 @@ pub fn scratch_name(database: &str) -> String {
 
 /// Replays `migrations` (in the order given) into a scratch database next to
 /// `target`, using `admin` (a connection to the target) to create it.
-pub async fn replay(
+pub(crate) async fn replay(
     migrations: &[&PlannedMigration],
     settings: &HostSettings,
     target: &Target,
@@ -135,14 +135,7 @@ async fn replay_into(
     let transaction = if transactional { Transaction::Caller } else { Transaction::Own };
     let mut owners = Ownership::default();
     for m in migrations {
-        let script = Script {
-            label: m.label().to_string(),
-            direction: exec::Direction::Up,
-            origin: Origin::File(m.up_path.clone()),
-            sql: &m.up,
-            directives: m.directives.clone(),
-        };
-        exec::execute(scratch, &script, transaction, settings, exec::no_record)
+        exec::execute(scratch, &Script::up(m), transaction, settings, exec::no_record)
             .await
             .map_err(|e| ReplayError::Migration(Box::new(e)))?;
         let names: Vec<(String, String)> = sqlx::query_as(
@@ -168,9 +161,7 @@ async fn replay_into(
 
 /// A live schema held against the schema some migrations produce.
 #[derive(Debug, Clone)]
-pub struct Comparison {
-    /// What the migrations produce, and who owns what.
-    pub expected: Expected,
+pub(crate) struct Comparison {
     /// How the live schema differs, object by object.
     pub drift: Vec<Drift>,
     /// What the `selected` modules need from others and the live schema lacks.
@@ -179,7 +170,7 @@ pub struct Comparison {
 
 /// Reads the live `public` schema over `live`, replays `migrations` next to
 /// it, and compares the two: the sequence verify and adopt share.
-pub async fn compare(
+pub(crate) async fn compare(
     live: &mut PgConnection,
     target: &Target,
     migrations: &[&PlannedMigration],
@@ -192,7 +183,7 @@ pub async fn compare(
     let expected = replay(migrations, settings, target, live).await?;
     let drift = diff(&expected.schema, &found, &expected.owners);
     let prerequisites = prerequisites(&expected.schema, &found, &expected.owners, selected);
-    Ok(Comparison { expected, drift, prerequisites })
+    Ok(Comparison { drift, prerequisites })
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@ use std::time::Duration;
 use semver::Version;
 use sqlx::postgres::PgConnection;
 
+use crate::db::Database;
 use crate::exec::{self, Direction, ExecError, Origin, Script, TookEffect, Transaction};
 use crate::ledger::{AppliedRow, Event};
 use crate::resolve::{Plan, PlannedMigration, UnknownVersion};
-use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::session::{Access, Outcome, Session, SessionError};
 use crate::sql::{self, Directives};
 
 /// What to roll back.
@@ -352,18 +353,8 @@ async fn locked(
                 }
                 let failure = DownFailure { error, aftermath };
                 let message = format!("{}\n  {}", failure.error, failure.aftermath);
-                let command = session.command().to_owned();
-                let event = Event {
-                    kind: "rollback",
-                    command: &command,
-                    outcome: "failed",
-                    module: Some(&step.module),
-                    migration: Some(&step.id),
-                    error: Some(&message),
-                    details: serde_json::json!({ "name": step.name }),
-                    ..Event::default()
-                };
-                session.record_event(&event).await;
+                let details = serde_json::json!({ "name": step.name });
+                session.record_failure("rollback", Some((&step.module, &step.id)), &message, details).await;
                 return Err(RollbackError::DownFailed(Box::new(failure)));
             }
         }

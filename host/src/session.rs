@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use sqlx::postgres::PgConnection;
 
-use crate::db::{ConnectError, Target};
+use crate::db::{ConnectError, Database};
 use crate::ledger::{Actor, AppliedRow, Event, Ledger};
 use crate::lock::{LockError, RunLock};
 use crate::manifest::HostSettings;
@@ -43,28 +43,6 @@ impl SessionError {
     }
 }
 
-/// Where a command's connection comes from: a target to connect to, or a
-/// connection the embedding application already holds.
-#[derive(Debug)]
-pub enum Database<'c> {
-    /// Connect to this target; the session closes the connection when done.
-    Target(&'c Target),
-    /// Use this connection; the session leaves it open.
-    Connection(&'c mut PgConnection),
-}
-
-impl<'c> From<&'c Target> for Database<'c> {
-    fn from(t: &'c Target) -> Self {
-        Database::Target(t)
-    }
-}
-
-impl<'c> From<&'c mut PgConnection> for Database<'c> {
-    fn from(c: &'c mut PgConnection) -> Self {
-        Database::Connection(c)
-    }
-}
-
 enum Conn<'c> {
     Owned(PgConnection),
     Held(&'c mut PgConnection),
@@ -91,7 +69,7 @@ impl DerefMut for Conn<'_> {
 
 /// Whether a session may change the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Reads only: no lock, no events (status, plan, dry runs, verify).
     Read,
     /// Writes: takes the run lock and records a `run` event when it finishes.
@@ -100,7 +78,7 @@ pub enum Access {
 
 /// How a command ended, for its `run` event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It changed what it set out to change.
     Succeeded,
     /// There was nothing to do (the event says which: `nothing-pending`, `nothing-to-undo`...).
@@ -124,7 +102,7 @@ impl Outcome {
 }
 
 /// One command's work on one connection.
-pub struct Session<'c> {
+pub(crate) struct Session<'c> {
     conn: Conn<'c>,
     lock: Option<RunLock>,
     ledger: Ledger,
@@ -201,24 +179,9 @@ impl<'c> Session<'c> {
         &self.ledger
     }
 
-    /// Who is acting.
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
-    /// The command line, as recorded in the event log.
-    pub fn command(&self) -> &str {
-        &self.command
-    }
-
     /// The database, without password.
     pub fn database(&self) -> &str {
         &self.database
-    }
-
-    /// When the session opened.
-    pub fn started(&self) -> Instant {
-        self.started
     }
 
     /// Milliseconds since the session opened.
@@ -237,11 +200,27 @@ impl<'c> Session<'c> {
         self.ledger.applied(&mut self.conn).await.map_err(SessionError::during("reading the ledger"))
     }
 
-    /// Appends an event on its own; a failure is logged, not returned, so
-    /// that the error being reported is the one the operator sees.
-    pub async fn record_event(&mut self, event: &Event<'_>) {
-        if let Err(e) = self.ledger.record_event(&mut self.conn, event, &self.actor).await {
-            tracing::warn!(error = %e, kind = event.kind, outcome = event.outcome, "could not append to the event log");
+    /// Records that a migration (`kind` `migration` or `rollback`; `None`
+    /// for the whole run) failed with `message`, outside its rolled-back transaction.
+    pub async fn record_failure(
+        &mut self,
+        kind: &str,
+        migration: Option<(&str, &str)>,
+        message: &str,
+        details: serde_json::Value,
+    ) {
+        let event = Event {
+            kind,
+            command: &self.command,
+            outcome: "failed",
+            module: migration.map(|m| m.0),
+            migration: migration.map(|m| m.1),
+            error: Some(message),
+            details,
+            ..Event::default()
+        };
+        if let Err(e) = self.ledger.record_event(&mut self.conn, &event, &self.actor).await {
+            tracing::warn!(error = %e, kind, "could not append the failure to the event log");
         }
     }
 

@@ -53,7 +53,7 @@ fn edited_message(edited: &[Edited]) -> String {
 
 /// The plan held against the ledger.
 #[derive(Debug, Clone)]
-pub struct Assessment<'p> {
+pub(crate) struct Assessment<'p> {
     /// Ledger rows of migrations the build carries, keyed by (module, id).
     pub applied: BTreeMap<(ModuleName, MigrationId), AppliedRow>,
     /// Migrations not applied, in plan order.

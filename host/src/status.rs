@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
+use crate::db::Database;
 use crate::resolve::Plan;
-use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, Edited};
 
 /// One migration's state.
@@ -62,7 +63,7 @@ pub async fn status<'c>(plan: &Plan, db: impl Into<Database<'c>>) -> Result<Stat
 }
 
 /// Builds a report from an assessment already made.
-pub fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> StatusReport {
+pub(crate) fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> StatusReport {
     let modules = plan
         .modules()
         .values()

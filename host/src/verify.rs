@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::db::Database;
 use crate::db::Target;
 use crate::keys::ModuleName;
 use crate::ledger::AppliedRow;
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, UnknownModule};
 use crate::schema::Drift;
-use crate::session::{Access, Database, Outcome, Session, SessionError};
+use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::Assessment;
 
 /// Errors of `verify`.
