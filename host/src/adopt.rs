@@ -22,13 +22,13 @@ use semver::Version;
 use crate::db::Database;
 use crate::db::Target;
 use crate::exec::MigrationOutcome;
+use crate::finding::Finding;
 use crate::keys::{MigrationId, ModuleName};
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, PlannedMigration, UnknownModule};
 use crate::schema::Drift;
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
-use crate::verify::Finding;
 
 /// How to adopt.
 #[derive(Debug, Clone, Default)]

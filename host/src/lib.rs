@@ -46,6 +46,7 @@ pub mod apply;
 pub mod catalog;
 pub mod db;
 pub mod exec;
+mod finding;
 pub mod graph;
 pub mod keys;
 pub mod ledger;

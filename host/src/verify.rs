@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use crate::db::Database;
 use crate::db::Target;
+pub use crate::finding::{Finding, UNOWNED};
 use crate::keys::ModuleName;
 use crate::ledger::AppliedRow;
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, UnknownModule};
-use crate::schema::Drift;
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::Assessment;
 
@@ -36,23 +36,6 @@ pub enum VerifyError {
     /// The migrations could not be replayed.
     #[error(transparent)]
     Replay(#[from] ReplayError),
-}
-
-/// One difference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The module it concerns, or `(unowned)` for objects no module creates.
-    pub module: String,
-    /// `history`, `drift` or `prerequisite`.
-    pub category: &'static str,
-    /// What differs, e.g. `missing index`, `column type`, `checksum`.
-    pub kind: String,
-    /// The object, e.g. `medications.status` or `IDX_tasks_status`.
-    pub object: String,
-    /// What the build says.
-    pub expected: Option<String>,
-    /// What the database has.
-    pub found: Option<String>,
 }
 
 /// The result of a verify.
@@ -104,23 +87,6 @@ pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<
         findings,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
-}
-
-/// How findings name objects no module creates.
-pub const UNOWNED: &str = "(unowned)";
-
-impl Finding {
-    /// A drift as a finding of `category`.
-    pub fn of(d: &Drift, category: &'static str) -> Finding {
-        Finding {
-            module: d.owner.as_ref().map_or_else(|| UNOWNED.to_owned(), ToString::to_string),
-            category,
-            kind: d.what(),
-            object: d.object.clone(),
-            expected: d.expected().map(str::to_owned),
-            found: d.found().map(str::to_owned),
-        }
-    }
 }
 
 fn finding(
