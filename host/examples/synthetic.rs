@@ -49,7 +49,13 @@ fn catalog_and_manifest() -> (Catalog, String) {
                 }
             })
             .collect();
-        modules.push(ModuleSource { name, version: "1.0.0".into(), dir: "synthetic".into(), migrations });
+        modules.push(ModuleSource {
+            name,
+            version: "1.0.0".into(),
+            dir: "synthetic".into(),
+            migrations,
+            plugins: Vec::new(),
+        });
     }
     (Catalog { modules }, manifest)
 }

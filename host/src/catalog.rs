@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 /// A module as the build carries it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ModuleSource {
     /// The name used in `migrations.toml`.
     pub name: String,
@@ -18,6 +18,17 @@ pub struct ModuleSource {
     pub dir: String,
     /// Its migrations, in any order; the resolver sorts and checks them.
     pub migrations: Vec<MigrationSource>,
+    /// Its plugins, compiled to WebAssembly.
+    pub plugins: Vec<PluginSource>,
+}
+
+/// A module's plugin as the build carries it.
+#[derive(Debug, Clone)]
+pub struct PluginSource {
+    /// `seed` or `verify`.
+    pub kind: String,
+    /// The WebAssembly component.
+    pub wasm: Cow<'static, [u8]>,
 }
 
 /// A migration as the build carries it.
@@ -61,6 +72,11 @@ impl Catalog {
                         down: Cow::Borrowed(g.down),
                         up_path: g.up_path.to_owned(),
                     })
+                    .collect(),
+                plugins: m
+                    .plugins
+                    .iter()
+                    .map(|p| PluginSource { kind: p.kind.to_owned(), wasm: Cow::Borrowed(p.wasm) })
                     .collect(),
             })
             .collect();

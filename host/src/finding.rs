@@ -9,8 +9,10 @@ use crate::schema::Drift;
 pub struct Finding {
     /// The module it concerns, or `(unowned)` for objects no module creates.
     pub module: String,
-    /// `history`, `drift` or `prerequisite`.
+    /// `history`, `drift`, `prerequisite` or `plugin`.
     pub category: &'static str,
+    /// `error`, `warning` or `info`; only errors make `verify` fail.
+    pub severity: &'static str,
     /// What differs, e.g. `missing index`, `column type`, `checksum`.
     pub kind: String,
     /// The object, e.g. `medications.status` or `IDX_tasks_status`.
@@ -30,6 +32,7 @@ impl Finding {
         Finding {
             module: d.owner.as_ref().map_or_else(|| UNOWNED.to_owned(), ToString::to_string),
             category,
+            severity: "error",
             kind: d.what(),
             object: d.object.clone(),
             expected: d.expected().map(str::to_owned),

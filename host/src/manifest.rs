@@ -72,6 +72,36 @@ pub enum ManifestError {
     },
 }
 
+/// Limits on every plugin invocation, from `[plugins]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginSettings {
+    /// Fuel (roughly, WebAssembly instructions) per invocation.
+    pub fuel: u64,
+    /// Wall-clock time per invocation.
+    pub timeout: Duration,
+    /// Linear memory per invocation, in bytes.
+    pub memory_bytes: usize,
+    /// Rows per write batch and per query result.
+    pub batch_rows: usize,
+    /// Bytes per write batch and per query result.
+    pub batch_bytes: usize,
+    /// `statement_timeout` of each query a plugin runs.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PluginSettings {
+    fn default() -> Self {
+        PluginSettings {
+            fuel: 20_000_000_000,
+            timeout: Duration::from_secs(60),
+            memory_bytes: 256 << 20,
+            batch_rows: 100_000,
+            batch_bytes: 64 << 20,
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Host settings from `[host]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostSettings {
@@ -83,6 +113,8 @@ pub struct HostSettings {
     pub lock_timeout: Duration,
     /// `statement_timeout` for every migration unless it overrides it.
     pub statement_timeout: Duration,
+    /// Limits on plugins, from `[plugins]`.
+    pub plugins: PluginSettings,
 }
 
 impl Default for HostSettings {
@@ -92,6 +124,7 @@ impl Default for HostSettings {
             lock_wait: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30 * 60),
+            plugins: PluginSettings::default(),
         }
     }
 }
@@ -118,6 +151,8 @@ pub struct ModuleEntry {
     pub at: Location,
     /// Requirements by the module version they start at; `None` is the module's first version.
     pub requires: BTreeMap<Option<Version>, Vec<Requirement>>,
+    /// Plugins the module declares, by kind (`seed`, `verify`), with where each is declared.
+    pub plugins: BTreeMap<String, Location>,
 }
 
 /// A parsed, syntactically valid manifest.
@@ -138,6 +173,19 @@ struct RawManifest {
     host: RawHost,
     #[serde(default)]
     modules: BTreeMap<String, RawModule>,
+    #[serde(default)]
+    plugins: RawPlugins,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    fuel: Option<Spanned<u64>>,
+    timeout: Option<Spanned<String>>,
+    memory: Option<Spanned<String>>,
+    batch_rows: Option<Spanned<u64>>,
+    batch_bytes: Option<Spanned<String>>,
+    statement_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -159,6 +207,8 @@ struct RawModule {
     requires: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     since: BTreeMap<String, Spanned<RawSince>>,
+    #[serde(default)]
+    plugins: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +267,31 @@ impl Manifest {
             }
         }
 
+        let p = raw.plugins;
+        let plugins = &mut host.plugins;
+        if let Some(v) = p.fuel {
+            plugins.fuel = *v.get_ref();
+        }
+        if let Some(v) = p.batch_rows {
+            plugins.batch_rows = usize::try_from(*v.get_ref()).unwrap_or(usize::MAX);
+        }
+        for (field, value, target) in [
+            ("timeout", p.timeout, &mut plugins.timeout),
+            ("statement_timeout", p.statement_timeout, &mut plugins.statement_timeout),
+        ] {
+            if let Some(v) = value {
+                *target =
+                    parse_duration(v.get_ref()).map_err(|e| invalid(v.span(), format!("plugins.{field}: {e}")))?;
+            }
+        }
+        for (field, value, target) in
+            [("memory", p.memory, &mut plugins.memory_bytes), ("batch_bytes", p.batch_bytes, &mut plugins.batch_bytes)]
+        {
+            if let Some(v) = value {
+                *target = parse_size(v.get_ref()).map_err(|e| invalid(v.span(), format!("plugins.{field}: {e}")))?;
+            }
+        }
+
         let mut modules = BTreeMap::new();
         for (name, m) in raw.modules {
             let _ = m.description;
@@ -266,10 +341,40 @@ impl Manifest {
                 }
                 requires.insert(Some(at), reqs(table.into_inner().requires)?);
             }
-            modules.insert(name.clone(), ModuleEntry { name, version, at: loc(m.version.span()), requires });
+            let mut plugins = BTreeMap::new();
+            for (kind, folder) in m.plugins {
+                let expected = format!("plugins/{kind}");
+                if !matches!(kind.as_str(), "seed" | "verify") || folder.get_ref() != &expected {
+                    return Err(invalid(
+                        folder.span(),
+                        format!(
+                            "module `{name}`: plugins.{kind} = \"{}\" is not a module plugin; write `seed = \"plugins/seed\"` or `verify = \"plugins/verify\"` (the folder in modules/{name}/ the plugin crate lives in); run other plugins with --plugin PATH",
+                            folder.get_ref()
+                        ),
+                    ));
+                }
+                plugins.insert(kind, loc(folder.span()));
+            }
+            modules.insert(name.clone(), ModuleEntry { name, version, at: loc(m.version.span()), requires, plugins });
         }
         Ok(Manifest { file: file.to_owned(), host, modules })
     }
+}
+
+/// Parses `64MiB`, `1GiB`, `512KiB` or a number of bytes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: usize = number.parse().map_err(|_| format!("`{text}` is not a size; write e.g. 64MiB, 1GiB or 1048576"))?;
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return Err(format!("`{text}` has no known unit; write e.g. 64MiB, 1GiB or 1048576")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 fn location(file: &str, text: &str, offset: usize) -> Location {
@@ -288,7 +393,8 @@ fn syntax_message(e: &toml::de::Error, text: &str) -> String {
     if message.contains("unknown field") {
         message.push_str(
             "\n  known keys: [host] ledger_schema, lock_wait, lock_timeout, statement_timeout; \
-             [modules.NAME] version, description, requires, since.\"VERSION\".requires",
+             [modules.NAME] version, description, requires, since.\"VERSION\".requires, plugins.seed, plugins.verify; \
+             [plugins] fuel, timeout, memory, batch_rows, batch_bytes, statement_timeout",
         );
     }
     message

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use semver::{Version, VersionReq};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, PluginSource};
 use crate::keys::{Label, MigrationId, ModuleName};
 use crate::manifest::{HostSettings, Location, Manifest};
 use crate::sql::{self, Directives};
@@ -111,6 +111,14 @@ pub enum ResolveError {
         path: Vec<String>,
         /// Where each requirement on the cycle is written, as `file:line:column (a requires b)`.
         declared: Vec<String>,
+    },
+    /// A plugin declared in the manifest and the plugins the build carries disagree.
+    #[error("{at}: {message}")]
+    Plugin {
+        /// Where (the module's entry when the manifest does not declare it).
+        at: Location,
+        /// What is wrong and what to do.
+        message: String,
     },
     /// A migration file name or folder is wrong.
     #[error("{path}: {message}")]
@@ -220,6 +228,8 @@ pub struct ResolvedModule {
     pub requires: BTreeMap<ModuleName, VersionReq>,
     /// The crate folder, relative to the workspace root.
     pub dir: String,
+    /// The module's plugins (declared in the manifest, carried by the build).
+    pub plugins: Vec<PluginSource>,
 }
 
 /// A graph node: one version of one module.
@@ -566,6 +576,7 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
                 versions: versions[entry.name.as_str()].iter().cloned().collect(),
                 requires: in_force.into_iter().map(|(k, (c, _, _))| (k.into(), c)).collect(),
                 dir: catalog.module(&entry.name).map(|b| b.dir.clone()).unwrap_or_default(),
+                plugins: plugins_of(entry, catalog)?,
             },
         );
     }
@@ -581,6 +592,34 @@ pub fn resolve(manifest: &Manifest, catalog: &Catalog) -> Result<Plan, ResolveEr
         }
     }
     Ok(Plan { settings: manifest.host.clone(), modules, nodes, edges, migrations })
+}
+
+/// The plugins of a module: each declared one must be built, and each built one declared.
+fn plugins_of(entry: &crate::manifest::ModuleEntry, catalog: &Catalog) -> Result<Vec<PluginSource>, ResolveError> {
+    let built = catalog.module(&entry.name).map(|m| m.plugins.clone()).unwrap_or_default();
+    for (kind, at) in &entry.plugins {
+        if !built.iter().any(|p| &p.kind == kind) {
+            return Err(ResolveError::Plugin {
+                at: at.clone(),
+                message: format!(
+                    "module `{}` declares a {kind} plugin, but the build carries none; create the plugin crate in modules/{}/plugins/{kind}/ and rebuild, or remove the line",
+                    entry.name, entry.name
+                ),
+            });
+        }
+    }
+    for p in &built {
+        if !entry.plugins.contains_key(&p.kind) {
+            return Err(ResolveError::Plugin {
+                at: entry.at.clone(),
+                message: format!(
+                    "module `{}` carries a {} plugin (modules/{}/plugins/{}/) that the manifest does not declare; add `plugins.{} = \"plugins/{}\"` under [modules.{}]",
+                    entry.name, p.kind, entry.name, p.kind, p.kind, p.kind, entry.name
+                ),
+            });
+        }
+    }
+    Ok(built)
 }
 
 /// Kahn's algorithm, smallest ready node first so the order is stable.

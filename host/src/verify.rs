@@ -9,15 +9,19 @@
 //!   (the extension, the `users` columns its foreign keys point at).
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use vytal_plugin_runtime::{PluginError, Severity};
 
 use crate::db::Database;
 use crate::db::Target;
 pub use crate::finding::{Finding, UNOWNED};
 use crate::keys::ModuleName;
 use crate::ledger::AppliedRow;
+use crate::plugins::{self, PgDb};
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, UnknownModule};
 use crate::session::{Access, Outcome, Session, SessionError};
@@ -36,6 +40,91 @@ pub enum VerifyError {
     /// The migrations could not be replayed.
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    /// A verify plugin could not be loaded or run.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// A `--plugin` names a module the plan does not have.
+    #[error("plugin {plugin} belongs to module `{module}`, which this build does not have; known modules: {known}")]
+    PluginModule {
+        /// The plugin.
+        plugin: String,
+        /// The module it names.
+        module: String,
+        /// The modules there are.
+        known: String,
+    },
+}
+
+/// Runs the verify plugins of the selected modules and those given, each in
+/// its own read-only transaction on one extra connection.
+async fn run_plugins(
+    plan: &Plan,
+    target: &Target,
+    selected: &BTreeSet<ModuleName>,
+    extra: &[PathBuf],
+) -> Result<Vec<Finding>, VerifyError> {
+    let mut loaded = Vec::new();
+    for (name, module) in plan.modules().iter().filter(|(n, _)| selected.contains(*n)) {
+        for p in module.plugins.iter().filter(|p| p.kind == "verify") {
+            loaded.push(plugins::load_builtin(name, "verify", &p.wasm).await?);
+        }
+    }
+    for path in extra {
+        let plugin = plugins::load_file(path).await?;
+        let module = plugin.info().module.clone();
+        if !plan.modules().contains_key(module.as_str()) {
+            return Err(VerifyError::PluginModule {
+                plugin: plugin.name().to_owned(),
+                module,
+                known: plan.modules().keys().map(ModuleName::as_str).collect::<Vec<_>>().join(", "),
+            });
+        }
+        if selected.contains(module.as_str()) {
+            loaded.push(plugin);
+        }
+    }
+    if loaded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = &plan.settings().plugins;
+    let limits = plugins::limits(settings);
+    let runtime = plugins::runtime()?;
+    let mut conn = target.connect("vytal-host verify (plugins)").await.map_err(SessionError::from)?;
+    let mut out = Vec::new();
+    for plugin in &loaded {
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = '{}ms'; SELECT 1",
+            settings.statement_timeout.as_millis()
+        );
+        sqlx::raw_sql(AssertSqlSafe(begin))
+            .execute(&mut conn)
+            .await
+            .map_err(SessionError::during("starting a plugin's read-only transaction"))?;
+        let (db, run) = runtime.verify(plugin, PgDb::new(conn, settings, None), &limits).await;
+        conn = db.into_inner();
+        crate::exec::rollback(&mut conn).await;
+        for line in &run.logs {
+            tracing::info!(plugin = plugin.name(), level = line.level, "{}", line.message);
+        }
+        let info = plugin.info();
+        for f in run.result? {
+            out.push(Finding {
+                module: info.module.clone(),
+                category: "plugin",
+                severity: match f.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                },
+                kind: info.name.clone(),
+                object: f.object,
+                expected: None,
+                found: Some(f.message),
+            });
+        }
+    }
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(out)
 }
 
 /// The result of a verify.
@@ -51,10 +140,21 @@ pub struct VerifyReport {
     pub elapsed_ms: f64,
 }
 
-/// Verifies `modules` (all when empty). Reads only; the replay needs a
-/// [`Target`] to reach a scratch database on the same server.
-pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<VerifyReport, VerifyError> {
+/// What to verify.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Only these modules' findings; empty means all.
+    pub modules: Vec<String>,
+    /// Verify plugins to run beside the modules' own (`--plugin PATH`).
+    pub plugins: Vec<PathBuf>,
+}
+
+/// Verifies the selected modules: history, drift, prerequisites, then each
+/// selected module's verify plugin and the plugins given. Reads only; the
+/// replay needs a [`Target`] to reach a scratch database on the same server.
+pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
     let started = Instant::now();
+    let modules = &options.modules;
     plan.check_modules(modules)?;
     let selected: BTreeSet<ModuleName> = if modules.is_empty() {
         plan.modules().keys().cloned().collect()
@@ -70,6 +170,7 @@ pub async fn verify(plan: &Plan, target: &Target, modules: &[String]) -> Result<
         let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected).await?;
         findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
+        findings.extend(run_plugins(plan, target, &selected, &options.plugins).await?);
         Ok::<_, VerifyError>(findings)
     }
     .await;
@@ -97,7 +198,7 @@ fn finding(
     expected: Option<String>,
     found: Option<String>,
 ) -> Finding {
-    Finding { module: module.to_owned(), category, kind: kind.to_owned(), object, expected, found }
+    Finding { module: module.to_owned(), category, severity: "error", kind: kind.to_owned(), object, expected, found }
 }
 
 fn history(plan: &Plan, rows: &[AppliedRow]) -> Vec<Finding> {

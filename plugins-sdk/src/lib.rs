@@ -1,4 +1,352 @@
-//! The SDK for vytal WebAssembly plugins (custom seed and verify logic).
+//! Write vytal seed and verify plugins in Rust.
 //!
-//! Reserved: the plugin interface is not defined yet, and this crate has no
-//! API. It exists so the workspace layout is stable for plugin authors.
+//! A plugin is a WebAssembly component built for one of two worlds of the
+//! `vytal:plugin` interface (`wit/v0.1.0/plugin.wit` in this crate):
+//!
+//! - a **verifier** checks its module's data: it may read (one SELECT at a
+//!   time, in a read-only transaction) and log; it cannot write, because no
+//!   write capability is linked into it;
+//! - a **seeder** fills its module's tables: it may also write typed
+//!   columnar batches into the tables its module's migrations created, and
+//!   draw from the host's seeded random numbers.
+//!
+//! Enable the world with a feature (`features = ["verifier"]` or
+//! `["seeder"]`), implement [`Verify`] or [`Seed`] on a type, and export it
+//! with [`export_verifier!`] or [`export_seeder!`]. The SDK installs a panic
+//! hook that sends the panic message to the host, so a crash shows up in
+//! the host's error, not as an opaque trap.
+//!
+//! ```ignore
+//! use vytal_plugins_sdk::{Finding, Info, Verify, query};
+//!
+//! struct NoOrphans;
+//!
+//! impl Verify for NoOrphans {
+//!     fn info() -> Info {
+//!         Info::new("medications-verify", env!("CARGO_PKG_VERSION"), "medications").reads(&["medications"])
+//!     }
+//!     fn verify() -> Result<Vec<Finding>, String> {
+//!         let rows = query("SELECT count(*) FROM medications WHERE \"patientId\" IS NULL", &[])?;
+//!         Ok(if rows.first_cell() == Some("0") { vec![] } else { vec![Finding::error("medications", "rows without a patient")] })
+//!     }
+//! }
+//! vytal_plugins_sdk::export_verifier!(NoOrphans);
+//! ```
+//!
+//! Build it with `cargo xtask plugin build PATH` (see the README beside this crate).
+
+#[cfg(all(feature = "seeder", feature = "verifier"))]
+compile_error!("enable exactly one of the `seeder` and `verifier` features: a plugin is built for one world");
+
+pub mod values;
+
+/// The interface version this SDK builds plugins for.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// Bindings of the seeder world (generated; use the SDK's own API instead).
+#[cfg(feature = "seeder")]
+#[doc(hidden)]
+pub mod seeder {
+    wit_bindgen::generate!({
+        path: "wit/v0.1.0",
+        world: "seeder",
+        pub_export_macro: true,
+        export_macro_name: "export_seeder_world",
+        default_bindings_module: "vytal_plugins_sdk::seeder",
+    });
+}
+
+/// Bindings of the verifier world (generated; use the SDK's own API instead).
+#[cfg(feature = "verifier")]
+#[doc(hidden)]
+pub mod verifier {
+    wit_bindgen::generate!({
+        path: "wit/v0.1.0",
+        world: "verifier",
+        pub_export_macro: true,
+        export_macro_name: "export_verifier_world",
+        default_bindings_module: "vytal_plugins_sdk::verifier",
+    });
+}
+
+#[cfg(feature = "seeder")]
+use seeder as world;
+#[cfg(all(feature = "verifier", not(feature = "seeder")))]
+use verifier as world;
+
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub use world::vytal::plugin::types::Rows;
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub use world::vytal::plugin::types::{Finding as WitFinding, PluginInfo, Severity};
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Info {
+    /// The plugin's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The module it belongs to.
+    pub module: String,
+    /// Tables it reads.
+    pub reads: Vec<String>,
+    /// Tables it writes.
+    pub writes: Vec<String>,
+}
+
+impl Info {
+    /// A plugin named `name` at `version` (use `env!("CARGO_PKG_VERSION")`) for `module`.
+    pub fn new(name: &str, version: &str, module: &str) -> Self {
+        Info {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            module: module.to_owned(),
+            reads: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    /// The tables it reads.
+    pub fn reads(mut self, tables: &[&str]) -> Self {
+        self.reads = tables.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+
+    /// The tables it writes.
+    pub fn writes(mut self, tables: &[&str]) -> Self {
+        self.writes = tables.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+}
+
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+impl From<Info> for PluginInfo {
+    fn from(i: Info) -> Self {
+        PluginInfo {
+            name: i.name,
+            version: i.version,
+            wit_version: WIT_VERSION.to_owned(),
+            module: i.module,
+            reads: i.reads,
+            writes: i.writes,
+        }
+    }
+}
+
+/// One thing a verifier found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// `info`, `warning` or `error`; an error makes `vytal-host verify` exit 1.
+    pub severity: Level,
+    /// The object concerned.
+    pub object: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// How serious a finding is, or a log line's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// For the record.
+    Info,
+    /// Worth a look.
+    Warning,
+    /// Wrong: verify fails.
+    Error,
+}
+
+impl Finding {
+    /// An error about `object`.
+    pub fn error(object: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding { severity: Level::Error, object: object.into(), message: message.into() }
+    }
+    /// A warning about `object`.
+    pub fn warning(object: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding { severity: Level::Warning, object: object.into(), message: message.into() }
+    }
+    /// A note about `object`.
+    pub fn info(object: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding { severity: Level::Info, object: object.into(), message: message.into() }
+    }
+}
+
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+impl From<Finding> for WitFinding {
+    fn from(f: Finding) -> Self {
+        WitFinding {
+            severity: match f.severity {
+                Level::Info => Severity::Info,
+                Level::Warning => Severity::Warning,
+                Level::Error => Severity::Error,
+            },
+            object: f.object,
+            message: f.message,
+        }
+    }
+}
+
+/// A verify plugin: implement this and export it with [`export_verifier!`].
+pub trait Verify {
+    /// What the plugin is; the host reads it before anything else.
+    fn info() -> Info;
+    /// Checks the module's data; `Err` means the check itself could not run.
+    fn verify() -> Result<Vec<Finding>, String>;
+}
+
+/// A seed plugin: implement this and export it with [`export_seeder!`].
+pub trait Seed {
+    /// What the plugin is; the host reads it before anything else.
+    fn info() -> Info;
+    /// Fills the module's tables for `count` patients.
+    fn seed(count: u32) -> Result<(), String>;
+}
+
+/// Sends a line to the host's log.
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub fn log(level: Level, message: &str) {
+    use world::vytal::plugin::log::{Level as L, log};
+    let level = match level {
+        Level::Info => L::Info,
+        Level::Warning => L::Warn,
+        Level::Error => L::Error,
+    };
+    log(level, message);
+}
+
+/// Runs one read-only SELECT; parameters are text (cast them in SQL: `$1::uuid`).
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub fn query(sql: &str, params: &[Option<&str>]) -> Result<Rows, String> {
+    let params: Vec<Option<String>> = params.iter().map(|p| p.map(str::to_owned)).collect();
+    world::vytal::plugin::db_read::query(sql, &params)
+}
+
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+impl Rows {
+    /// The first column of the first row, if there is one and it is not NULL.
+    pub fn first_cell(&self) -> Option<&str> {
+        self.rows.first().and_then(|r| r.first()).and_then(|c| c.as_deref())
+    }
+
+    /// The cell in `row` under `column`.
+    pub fn get(&self, row: usize, column: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.rows.get(row)?.get(i)?.as_deref()
+    }
+}
+
+/// Sends a panic's message to the host before the guest traps, so the host can show it.
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+#[doc(hidden)]
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            world::vytal::plugin::log::log(world::vytal::plugin::log::Level::Error, &format!("panic: {info}"));
+        }));
+    });
+}
+
+/// Exports a [`Verify`] implementation as the plugin's verifier.
+#[cfg(feature = "verifier")]
+#[macro_export]
+macro_rules! export_verifier {
+    ($plugin:ty) => {
+        struct __VytalVerifier;
+        impl $crate::verifier::Guest for __VytalVerifier {
+            fn describe() -> $crate::PluginInfo {
+                $crate::install_panic_hook();
+                <$plugin as $crate::Verify>::info().into()
+            }
+            fn verify() -> ::core::result::Result<::std::vec::Vec<$crate::WitFinding>, ::std::string::String> {
+                $crate::install_panic_hook();
+                <$plugin as $crate::Verify>::verify().map(|f| f.into_iter().map(::core::convert::Into::into).collect())
+            }
+        }
+        $crate::verifier::export_verifier_world!(__VytalVerifier with_types_in $crate::verifier);
+    };
+}
+
+/// Exports a [`Seed`] implementation as the plugin's seeder.
+#[cfg(feature = "seeder")]
+#[macro_export]
+macro_rules! export_seeder {
+    ($plugin:ty) => {
+        struct __VytalSeeder;
+        impl $crate::seeder::Guest for __VytalSeeder {
+            fn describe() -> $crate::PluginInfo {
+                $crate::install_panic_hook();
+                <$plugin as $crate::Seed>::info().into()
+            }
+            fn seed(request: $crate::seeder::SeedRequest) -> ::core::result::Result<(), ::std::string::String> {
+                $crate::install_panic_hook();
+                <$plugin as $crate::Seed>::seed(request.count)
+            }
+        }
+        $crate::seeder::export_seeder_world!(__VytalSeeder with_types_in $crate::seeder);
+    };
+}
+
+/// Rows for one table, column by column, for [`write`]. Every column must have as many values as there are rows.
+#[cfg(feature = "seeder")]
+#[derive(Debug, Clone)]
+pub struct Batch {
+    table: String,
+    columns: Vec<seeder::vytal::plugin::types::Column>,
+}
+
+#[cfg(feature = "seeder")]
+impl Batch {
+    /// An empty batch for `table`.
+    pub fn new(table: &str) -> Self {
+        Batch { table: table.to_owned(), columns: Vec::new() }
+    }
+
+    fn with(mut self, name: &str, data: seeder::vytal::plugin::types::ColumnData) -> Self {
+        self.columns.push(seeder::vytal::plugin::types::Column { name: name.to_owned(), data });
+        self
+    }
+
+    /// A uuid column; use [`values::Gen::uuid`] for keys, so the same seed gives the same keys.
+    pub fn uuid(self, name: &str, values: impl IntoIterator<Item = Option<(u64, u64)>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Uuid(values.into_iter().collect()))
+    }
+    /// A text, varchar, enum or numeric (as decimal text) column.
+    pub fn text(self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Text(values.into_iter().collect()))
+    }
+    /// A smallint, integer or bigint column.
+    pub fn integer(self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Integer(values.into_iter().collect()))
+    }
+    /// A real or double precision column.
+    pub fn float(self, name: &str, values: impl IntoIterator<Item = Option<f64>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Float(values.into_iter().collect()))
+    }
+    /// A boolean column.
+    pub fn boolean(self, name: &str, values: impl IntoIterator<Item = Option<bool>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Boolean(values.into_iter().collect()))
+    }
+    /// A timestamp or timestamptz column: microseconds since 1970 UTC (see [`values::day`]).
+    pub fn timestamp(self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Timestamp(values.into_iter().collect()))
+    }
+    /// A json or jsonb column, as JSON text.
+    pub fn json(self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Json(values.into_iter().collect()))
+    }
+    /// A text[] (or enum array) column.
+    pub fn text_array(self, name: &str, values: impl IntoIterator<Item = Option<Vec<String>>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::TextArray(values.into_iter().collect()))
+    }
+}
+
+/// Writes a batch into one of the module's tables; returns the rows written.
+/// A refused batch (another module's table, an unknown column, a wrong type,
+/// a NULL into NOT NULL) fails the whole seed, whatever the plugin does next.
+#[cfg(feature = "seeder")]
+pub fn write(batch: Batch) -> Result<u64, String> {
+    seeder::vytal::plugin::db_write::write(&seeder::vytal::plugin::types::Batch {
+        table: batch.table,
+        columns: batch.columns,
+    })
+}

@@ -133,7 +133,7 @@ async fn a_database_at_an_older_module_version_is_adopted_at_that_version() {
     // run then brings it to the build's version, and verify agrees.
     let run = vytal_host::run(&p, &db.target(), &RunOptions::default(), &mut Quiet).await.unwrap();
     assert_eq!(run.migrations.len(), 2);
-    let v = vytal_host::verify::verify(&p, &db.target(), &[]).await.unwrap();
+    let v = vytal_host::verify::verify(&p, &db.target(), &Default::default()).await.unwrap();
     assert!(v.findings.is_empty(), "{:#?}", v.findings);
 
     // A database that matches no version is refused, naming the version it was last compared with.

@@ -13,6 +13,7 @@ mod adopt;
 mod cli;
 mod failures;
 mod manifest;
+mod plugins;
 mod resolve;
 mod rollback;
 mod run;

@@ -129,6 +129,7 @@ pub fn module(name: &str, version: &str, migrations: &[Fixture]) -> ModuleSource
                 up_path: format!("modules/{name}/migrations/{v}/{stem}.up.sql"),
             })
             .collect(),
+        plugins: Vec::new(),
     }
 }
 

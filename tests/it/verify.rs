@@ -4,6 +4,10 @@ use serde_json::Value;
 
 use crate::support::{TestDb, expect_code, host};
 
+fn only(module: &str) -> vytal_host::verify::VerifyOptions {
+    vytal_host::verify::VerifyOptions { modules: vec![module.to_owned()], ..Default::default() }
+}
+
 async fn migrated(name: &str) -> TestDb {
     let db = TestDb::new(name).await;
     expect_code(&host(Some(&db), &["run"]), 0);
@@ -209,12 +213,12 @@ async fn a_module_reports_what_it_needs_from_other_modules() {
     );
     let db = TestDb::new("verify_prerequisites").await;
     vytal_host::run(&p, &db.target(), &vytal_host::RunOptions::default(), &mut Quiet).await.unwrap();
-    let clean = vytal_host::verify::verify(&p, &db.target(), &["clinic".to_owned()]).await.unwrap();
+    let clean = vytal_host::verify::verify(&p, &db.target(), &only("clinic")).await.unwrap();
     assert!(clean.findings.is_empty(), "{:#?}", clean.findings);
 
     // The referenced column goes away (its FK with it), and so does the extension core installs.
     db.exec("ALTER TABLE people DROP COLUMN code CASCADE; DROP EXTENSION pgcrypto").await;
-    let report = vytal_host::verify::verify(&p, &db.target(), &["clinic".to_owned()]).await.unwrap();
+    let report = vytal_host::verify::verify(&p, &db.target(), &only("clinic")).await.unwrap();
     let got: Vec<(&str, &str, &str, &str)> =
         report.findings.iter().map(|f| (f.module.as_str(), f.category, f.kind.as_str(), f.object.as_str())).collect();
     assert_eq!(
@@ -225,7 +229,7 @@ async fn a_module_reports_what_it_needs_from_other_modules() {
         ],
         "clinic sees its own drift and what it needs from core; core's own findings are core's business"
     );
-    let all = vytal_host::verify::verify(&p, &db.target(), &[]).await.unwrap();
+    let all = vytal_host::verify::verify(&p, &db.target(), &Default::default()).await.unwrap();
     let kinds: Vec<(&str, &str)> = all.findings.iter().map(|f| (f.module.as_str(), f.kind.as_str())).collect();
     assert!(kinds.contains(&("core", "missing extension")), "{kinds:?}");
     assert!(kinds.contains(&("core", "missing column")), "{kinds:?}");

@@ -5,6 +5,8 @@
 //!   missing), else a private PostgreSQL cluster under target/.
 //! - `cargo xtask bench [--runs N]`: measures vytal-host against psql on the
 //!   same SQL, in the same run.
+//! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
+//!   WebAssembly component (installing the wasm target if missing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,6 +23,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("migrate") => migrate(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("plugin") => plugin(&args[1..]),
         Some("-h" | "--help") | None => {
             println!("{}", USAGE);
             Ok(())
@@ -41,7 +44,22 @@ tasks:
                                   if missing), else a private cluster under target/vytal-pg.
                                   --private skips straight to the private cluster; other
                                   arguments go to `vytal-host run` (e.g. --module medications)
-  bench [--runs N]                time vytal-host against psql on the same SQL (release build)";
+  bench [--runs N]                time vytal-host against psql on the same SQL (release build)
+  plugin build DIR                build the plugin crate in DIR to a WebAssembly component
+                                  (installs the wasm32-unknown-unknown target if missing) and
+                                  print the .wasm path, for `vytal-host verify --plugin PATH`";
+
+fn plugin(args: &[String]) -> anyhow::Result<()> {
+    let [verb, dir] = args else { bail!("usage: cargo xtask plugin build DIR") };
+    if verb != "build" {
+        bail!("unknown plugin task `{verb}`; usage: cargo xtask plugin build DIR");
+    }
+    let dir = std::fs::canonicalize(dir).with_context(|| format!("no plugin folder {dir}"))?;
+    let wasm = vytal_contract::build::build_plugin(&dir, &vytal_contract::build::plugin_target_dir(&root()))
+        .map_err(anyhow::Error::msg)?;
+    println!("{}", wasm.display());
+    Ok(())
+}
 
 /// The workspace root, from this crate's location, never the current directory.
 pub fn root() -> PathBuf {

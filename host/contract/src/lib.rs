@@ -37,6 +37,17 @@ pub struct Module {
     pub dir: &'static str,
     /// Every migration of the crate, in file order.
     pub migrations: &'static [Migration],
+    /// The module's plugins, built to WebAssembly and embedded.
+    pub plugins: &'static [ModulePlugin],
+}
+
+/// A plugin a module crate ships (`plugins/<kind>/`), compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct ModulePlugin {
+    /// `seed` or `verify`.
+    pub kind: &'static str,
+    /// The WebAssembly component.
+    pub wasm: &'static [u8],
 }
 
 inventory::collect!(Module);
@@ -48,8 +59,8 @@ pub fn linked_modules() -> impl Iterator<Item = &'static Module> {
 
 /// Registers the calling crate as a vytal module.
 ///
-/// The crate's `build.rs` must call [`build::embed_migrations`], which
-/// generates the list of migrations this macro includes.
+/// The crate's `build.rs` must call [`build::embed_migrations`] and
+/// [`build::embed_plugins`], which generate the lists this macro includes.
 ///
 /// ```ignore
 /// vytal_contract::module!("medications");
@@ -66,6 +77,7 @@ macro_rules! module {
                 version: env!("CARGO_PKG_VERSION"),
                 dir: include!(concat!(env!("OUT_DIR"), "/vytal_module_dir.rs")),
                 migrations: MIGRATIONS,
+                plugins: include!(concat!(env!("OUT_DIR"), "/vytal_plugins.rs")),
             }
         }
     };

@@ -15,12 +15,17 @@ pub struct Args {
     /// Only this module's objects (repeatable)
     #[arg(long = "module", short = 'm', value_name = "MODULE")]
     modules: Vec<String>,
+    /// Also run this verify plugin, a WebAssembly component (repeatable); see plugins-sdk/README.md
+    #[arg(long = "plugin", value_name = "PATH")]
+    plugins: Vec<std::path::PathBuf>,
 }
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
     let target = global.target()?;
-    let report = vytal_host::verify::verify(&plan, &target, &args.modules).await?;
+    let options = vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins };
+    let report = vytal_host::verify::verify(&plan, &target, &options).await?;
+    let errors = report.findings.iter().filter(|f| f.severity == "error").count();
     if global.json {
         out_json(&report)?;
     } else {
@@ -30,6 +35,11 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             if f.module != current {
                 current = &f.module;
                 out(&f.module);
+            }
+            if f.category == "plugin" {
+                let message = f.found.as_deref().unwrap_or_default();
+                out(format!("  {:<12} {} ({}): {}\n      {message}", f.category, f.kind, f.severity, f.object));
+                continue;
             }
             let mut line = format!("  {:<12} {}: {}", f.category, f.kind, f.object);
             match (&f.expected, &f.found) {
@@ -53,5 +63,5 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             )
         });
     }
-    Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK) })
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK) })
 }
