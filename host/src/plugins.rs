@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Column as _, Executor, Row, SqlSafeStr, Statement as _};
-use vytal_plugin_runtime::{Batch, Db, Limits, Plugin, PluginError, Rows, Runtime};
+use vytal_plugin_runtime::{Batch, Db, Limits, Plugin, PluginError, Rows, Runtime, World};
 
 use crate::copy;
 use crate::manifest::PluginSettings;
@@ -50,15 +50,26 @@ pub(crate) fn runtime() -> Result<&'static Runtime<PgDb>, PluginError> {
         .map_err(|e| PluginError::Engine(e.clone()))
 }
 
-/// Loads a plugin file given on the command line.
-pub(crate) async fn load_file(path: &Path) -> Result<Plugin<PgDb>, PluginError> {
+/// Loads a plugin file given on the command line, which must be built for `world`.
+pub(crate) async fn load_file(path: &Path, world: World) -> Result<Plugin<PgDb>, PluginError> {
     let wasm = std::fs::read(path).map_err(|source| PluginError::Read { path: path.to_owned(), source })?;
-    runtime()?.load(&path.display().to_string(), &wasm).await
+    expect(runtime()?.load(&path.display().to_string(), &wasm).await?, world)
 }
 
 /// Loads a plugin the build carries for `module`.
-pub(crate) async fn load_builtin(module: &str, kind: &str, wasm: &[u8]) -> Result<Plugin<PgDb>, PluginError> {
-    runtime()?.load(&format!("{module}/{kind} (built in)"), wasm).await
+pub(crate) async fn load_builtin(module: &str, world: World, wasm: &[u8]) -> Result<Plugin<PgDb>, PluginError> {
+    let kind = match world {
+        World::Seeder => "seed",
+        World::Verifier => "verify",
+    };
+    expect(runtime()?.load(&format!("{module}/{kind} (built in)"), wasm).await?, world)
+}
+
+fn expect(plugin: Plugin<PgDb>, world: World) -> Result<Plugin<PgDb>, PluginError> {
+    if plugin.world() == world {
+        return Ok(plugin);
+    }
+    Err(PluginError::WrongWorld { plugin: plugin.name().to_owned(), found: plugin.world().as_str(), expected: world.as_str() })
 }
 
 /// What a seeder may write: its module's tables, and what it has written so far.

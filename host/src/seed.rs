@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use sqlx::AssertSqlSafe;
-use vytal_plugin_runtime::{PluginError, SeedRequest};
+use vytal_plugin_runtime::{Plugin, PluginError, SeedRequest, World};
 
 use crate::db::{Database, Target};
 use crate::plugins::{self, PgDb, WriteScope};
@@ -83,10 +83,12 @@ pub enum SeedError {
 
 /// Runs the seed plugins in one transaction. See the module docs.
 pub async fn seed(plan: &Plan, target: &Target, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+    // Plugins first: a missing or malformed plugin is an error before any database work.
+    let loaded = load(plan, options).await?;
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host seed", &options.command, Access::Write)
             .await?;
-    let result = locked(plan, target, options, &mut session).await;
+    let result = locked(plan, target, options, &loaded, &mut session).await;
     let (outcome, error) = match &result {
         Ok(r) if r.rows.is_empty() => (Outcome::Nothing("nothing-written"), None),
         Ok(_) => (Outcome::Succeeded, None),
@@ -102,28 +104,33 @@ pub async fn seed(plan: &Plan, target: &Target, options: &SeedOptions) -> Result
     result
 }
 
-async fn locked(
-    plan: &Plan,
-    target: &Target,
-    options: &SeedOptions,
-    session: &mut Session<'_>,
-) -> Result<SeedReport, SeedError> {
+async fn load(plan: &Plan, options: &SeedOptions) -> Result<Vec<Plugin<PgDb>>, SeedError> {
     let mut loaded = Vec::new();
     for name in &options.modules {
         if let Some(m) = plan.modules().get(name.as_str()) {
             for p in m.plugins.iter().filter(|p| p.kind == "seed") {
-                loaded.push(plugins::load_builtin(name, "seed", &p.wasm).await?);
+                loaded.push(plugins::load_builtin(name, World::Seeder, &p.wasm).await?);
             }
         }
     }
     for path in &options.plugins {
-        loaded.push(plugins::load_file(path).await?);
+        loaded.push(plugins::load_file(path, World::Seeder).await?);
     }
     for p in &loaded {
         if !plan.modules().contains_key(p.info().module.as_str()) {
             return Err(SeedError::UnknownModule { plugin: p.name().to_owned(), module: p.info().module.clone() });
         }
     }
+    Ok(loaded)
+}
+
+async fn locked(
+    plan: &Plan,
+    target: &Target,
+    options: &SeedOptions,
+    loaded: &[Plugin<PgDb>],
+    session: &mut Session<'_>,
+) -> Result<SeedReport, SeedError> {
     let all: Vec<_> = plan.migrations().iter().collect();
     let expected = replay::replay(&all, plan.settings(), target, session.conn()).await?;
     let settings = &plan.settings().plugins;
@@ -133,7 +140,7 @@ async fn locked(
     let begin = format!("BEGIN; SET LOCAL statement_timeout = '{}ms'", settings.statement_timeout.as_millis());
     sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(SessionError::during("starting the seed"))?;
     let mut rows: BTreeMap<String, u64> = BTreeMap::new();
-    for plugin in &loaded {
+    for plugin in loaded {
         let module = plugin.info().module.clone();
         let writable: BTreeSet<String> = expected
             .owners

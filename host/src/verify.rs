@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use vytal_plugin_runtime::{PluginError, Severity};
+use vytal_plugin_runtime::{Plugin, PluginError, Severity, World};
 
 use crate::db::Database;
 use crate::db::Target;
@@ -55,22 +55,20 @@ pub enum VerifyError {
     },
 }
 
-/// Runs the verify plugins of the selected modules and those given, each in
-/// its own read-only transaction on one extra connection.
-async fn run_plugins(
+/// Loads the verify plugins of the selected modules and those given.
+async fn load_plugins(
     plan: &Plan,
-    target: &Target,
     selected: &BTreeSet<ModuleName>,
     extra: &[PathBuf],
-) -> Result<Vec<Finding>, VerifyError> {
+) -> Result<Vec<Plugin<PgDb>>, VerifyError> {
     let mut loaded = Vec::new();
     for (name, module) in plan.modules().iter().filter(|(n, _)| selected.contains(*n)) {
         for p in module.plugins.iter().filter(|p| p.kind == "verify") {
-            loaded.push(plugins::load_builtin(name, "verify", &p.wasm).await?);
+            loaded.push(plugins::load_builtin(name, World::Verifier, &p.wasm).await?);
         }
     }
     for path in extra {
-        let plugin = plugins::load_file(path).await?;
+        let plugin = plugins::load_file(path, World::Verifier).await?;
         let module = plugin.info().module.clone();
         if !plan.modules().contains_key(module.as_str()) {
             return Err(VerifyError::PluginModule {
@@ -83,6 +81,11 @@ async fn run_plugins(
             loaded.push(plugin);
         }
     }
+    Ok(loaded)
+}
+
+/// Runs `loaded`, each in its own read-only transaction on one extra connection.
+async fn run_plugins(plan: &Plan, target: &Target, loaded: &[Plugin<PgDb>]) -> Result<Vec<Finding>, VerifyError> {
     if loaded.is_empty() {
         return Ok(Vec::new());
     }
@@ -91,7 +94,7 @@ async fn run_plugins(
     let runtime = plugins::runtime()?;
     let mut conn = target.connect("vytal-host verify (plugins)").await.map_err(SessionError::from)?;
     let mut out = Vec::new();
-    for plugin in &loaded {
+    for plugin in loaded {
         let begin = format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = '{}ms'; SELECT 1",
             settings.statement_timeout.as_millis()
@@ -161,6 +164,8 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     } else {
         modules.iter().map(|m| m.as_str().into()).collect()
     };
+    // Plugins first: a missing or malformed plugin is an error before any database work.
+    let loaded = load_plugins(plan, &selected, &options.plugins).await?;
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host verify", "verify", Access::Read).await?;
     let result = async {
@@ -170,7 +175,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
         let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected).await?;
         findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
-        findings.extend(run_plugins(plan, target, &selected, &options.plugins).await?);
+        findings.extend(run_plugins(plan, target, &loaded).await?);
         Ok::<_, VerifyError>(findings)
     }
     .await;

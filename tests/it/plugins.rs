@@ -197,40 +197,26 @@ async fn a_wasi_guest_gets_nothing_from_the_host() {
 
 #[tokio::test]
 async fn what_is_not_a_plugin_is_refused_before_any_database_work() {
-    let db = migrated("plugin_not_a_plugin").await;
-    let missing = host(Some(&db), &["verify", "--plugin", "/nonexistent/x.wasm"]);
-    expect_code(&missing, 2);
-    assert!(stderr(&missing).contains("cannot read plugin /nonexistent/x.wasm"), "{}", stderr(&missing));
+    // No server listens on port 1: the plugin is refused before anything tries to connect.
+    let nowhere = ["--database-url", "postgres://postgres@127.0.0.1:1/none"];
+    let run = |plugin: &str| {
+        let mut args = vec!["verify", "--plugin", plugin];
+        args.extend(nowhere);
+        let o = host(None, &args);
+        expect_code(&o, 2);
+        stderr(&o)
+    };
+    let missing = run("/nonexistent/x.wasm");
+    assert!(missing.contains("cannot read plugin /nonexistent/x.wasm"), "{missing}");
     let text = std::env::temp_dir().join("vytal-not-a-plugin.wasm");
     std::fs::write(&text, "SELECT 1").unwrap();
-    let o = host(Some(&db), &["verify", "--plugin", text.to_str().unwrap()]);
-    expect_code(&o, 2);
-    assert!(stderr(&o).contains("is not a WebAssembly component"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cargo xtask plugin build DIR"), "{}", stderr(&o));
-    db.drop().await;
-}
-
-const PEOPLE: &str = "INSERT INTO users (id, email, \"firstName\", \"lastName\", role) VALUES \
-    ('00000000-0000-4000-8000-000000000001', 'ana@example.org', 'Ana', 'Lima', 'patient'), \
-    ('00000000-0000-4000-8000-000000000002', 'ben@example.org', 'Ben', 'Okafor', 'patient'), \
-    ('00000000-0000-4000-8000-000000000003', 'chloe@example.org', 'Chloe', 'Ito', 'patient'), \
-    ('00000000-0000-4000-8000-000000000009', 'dr.rossi@example.org', 'Marta', 'Rossi', 'provider');";
-
-fn seeding(modules: &[&str], plugins: &[PathBuf], seed: u64) -> vytal_host::seed::SeedOptions {
-    vytal_host::seed::SeedOptions {
-        modules: modules.iter().map(|m| (*m).to_owned()).collect(),
-        plugins: plugins.to_vec(),
-        count: 10,
-        seed,
-        command: "seed (test)".to_owned(),
-    }
-}
-
-async fn table_hash(db: &TestDb, table: &str) -> String {
-    let mut c = db.conn().await;
-    let sql = format!("SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t");
-    let h: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap();
-    h
+    let err = run(text.to_str().unwrap());
+    assert!(err.contains("is not a WebAssembly component"), "{err}");
+    assert!(err.contains("cargo xtask plugin build DIR"), "{err}");
+    // A seeder where a verifier is wanted.
+    let seeder = guest("trespass");
+    let err = run(seeder.to_str().unwrap());
+    assert!(err.contains("is a seeder, but a verifier was asked for"), "{err}");
 }
 
 #[tokio::test]
@@ -293,8 +279,55 @@ async fn hostile_seeders_write_nothing() {
     )
     .await;
     seed_refused(&db, &plan_with(&[("batch_rows", "100")]), "oversized", &["over the limit of 100 rows"]).await;
+    seed_refused(
+        &db,
+        &plain,
+        "nulls",
+        &["column `medication_schedules.medicationId` is NOT NULL, but row 1 of the batch is NULL"],
+    )
+    .await;
     seed_refused(&db, &plain, "seeds-then-panics", &["it panicked", "now failing on purpose"]).await;
     // A verifier given to seed is refused before it runs.
     seed_refused(&db, &plain, "error", &["is a verifier, but a seeder was asked for"]).await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_compile_cache_is_used_and_a_tampered_entry_is_ignored() {
+    let db = migrated("plugin_cache").await;
+    let cache = std::env::temp_dir().join(format!("vytal-plugin-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let verify = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+            .arg("verify")
+            .env("DATABASE_URL", &db.url)
+            .env("VYTAL_PLUGIN_CACHE", &cache)
+            .env("VYTAL_LOG", "vytal_plugin_runtime=debug")
+            .env_remove("VYTAL_MANIFEST")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+        stderr(&o)
+    };
+    verify();
+    let entries = |ext: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect())
+            .unwrap_or_default()
+    };
+    let compiled = entries("cwasm");
+    assert_eq!(compiled.len(), 1, "the medications verify plugin is cached: {compiled:?}");
+    let original = std::fs::read(&compiled[0]).unwrap();
+
+    // Tampered: the entry no longer matches its digest, so it is compiled again (and rewritten), never loaded.
+    let mut tampered = original.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0xff;
+    std::fs::write(&compiled[0], &tampered).unwrap();
+    let log = verify();
+    assert!(log.contains("does not match its digest; compiling again"), "{log}");
+    assert_eq!(std::fs::read(&compiled[0]).unwrap(), original, "the entry was rewritten from a fresh compile");
+    let _ = std::fs::remove_dir_all(&cache);
     db.drop().await;
 }

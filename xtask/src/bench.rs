@@ -28,7 +28,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let server =
         std::env::var("VYTAL_BENCH_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
     eprintln!("building release binaries...");
-    let dir = crate::cargo_build(true, &["--bin", "vytal-host", "--example", "synthetic"])?;
+    let dir =
+        crate::cargo_build(true, &["--bin", "vytal-host", "--example", "synthetic", "--example", "plugin_bench"])?;
     let host = dir.join("vytal-host");
     let out_dir = crate::root().join("target").join("bench");
     std::fs::create_dir_all(&out_dir)?;
@@ -101,6 +102,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let a = s["apply_atomic_ms"].as_f64().unwrap_or(f64::NAN);
     rows.push(("synthetic 100x10: vytal apply --atomic (in process)".into(), a, Some(a / s_floor)));
 
+    plugins(&dir, &server, runs, &rt, &mut rows)?;
+
     for i in 0..runs {
         for kind in ["run", "atomic", "psql"] {
             rt.block_on(drop_db(&server, &format!("vytal_bench_{kind}_{i}")))?;
@@ -116,6 +119,89 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         rows.iter().map(|(l, ms, r)| serde_json::json!({ "case": l, "median_ms": ms, "ratio_to_floor": r })).collect();
     std::fs::write(out_dir.join("report.json"), serde_json::to_string_pretty(&json)?)?;
     eprintln!("written to {}", out_dir.join("report.json").display());
+    Ok(())
+}
+
+/// Plugin costs: load and call (in process), and the write path against psql's `\copy` of the same rows.
+fn plugins(
+    dir: &std::path::Path,
+    server: &str,
+    runs: usize,
+    rt: &tokio::runtime::Runtime,
+    rows: &mut Vec<(String, f64, Option<f64>)>,
+) -> anyhow::Result<()> {
+    let bench = dir.join("examples").join("plugin_bench");
+    let out = Command::new(&bench).arg("load").output()?;
+    if !out.status.success() {
+        bail!("the plugin load benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).context("plugin_bench output")?;
+    let get = |k: &str| p[k].as_f64().unwrap_or(f64::NAN);
+    rows.push(("plugin: first load (Cranelift compile), medications verify".into(), get("first_load_ms"), None));
+    rows.push(("plugin: cached load (read, link, describe)".into(), get("cached_load_ms"), None));
+    rows.push(("plugin: one invocation (store, instantiate, call, drop)".into(), get("invocation_ms"), None));
+
+    // Write path: a plugin writes N medications and N schedules through typed batches (binary COPY);
+    // the floor is psql loading the very same rows with \copy (binary) into the same schema.
+    let root = crate::root();
+    let wasm = vytal_contract::build::build_plugin(
+        &root.join("tests/plugins/bulk"),
+        &vytal_contract::build::plugin_target_dir(&root),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let per_table: u32 = 500_000;
+    let host = dir.join("vytal-host");
+    let user = "INSERT INTO users (id, email, \"firstName\", \"lastName\") VALUES ('00000000-0000-4000-8000-000000000001', 'bench@example.org', 'Bench', 'Patient')";
+    let prepare = |db: &str| -> anyhow::Result<String> {
+        let url = rt.block_on(fresh(server, db))?;
+        time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?;
+        time(Command::new("psql").args(["-X", "-q", "-d", &url, "-c", user]))?;
+        Ok(url)
+    };
+    let files = crate::root().join("target").join("bench");
+    let (meds, schedules) = (files.join("medications.copy"), files.join("medication_schedules.copy"));
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    let rounds = runs.clamp(1, 3);
+    for _ in 0..rounds {
+        let url = prepare("vytal_bench_seed")?;
+        let t = Instant::now();
+        let out = Command::new(&bench).args(["seed", &url]).arg(&wasm).arg(per_table.to_string()).output()?;
+        if !out.status.success() {
+            bail!("the plugin seed benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        ours.push(t.elapsed().as_secs_f64() * 1000.0);
+        let dump = |table: &str, file: &std::path::Path| {
+            format!("\\copy \"{table}\" TO '{}' (FORMAT binary)", file.display())
+        };
+        time(Command::new("psql").args(["-X", "-q", "-d", &url, "-c", &dump("medications", &meds), "-c", &dump("medication_schedules", &schedules)]))?;
+        let url = prepare("vytal_bench_copy")?;
+        let load = |table: &str, file: &std::path::Path| {
+            format!("\\copy \"{table}\" FROM '{}' (FORMAT binary)", file.display())
+        };
+        floor.push(time(Command::new("psql").args([
+            "-X",
+            "-q",
+            "-1",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &url,
+            "-c",
+            &load("medications", &meds),
+            "-c",
+            &load("medication_schedules", &schedules),
+        ]))?);
+    }
+    for db in ["vytal_bench_seed", "vytal_bench_seed_vytal_scratch", "vytal_bench_copy"] {
+        rt.block_on(drop_db(server, db))?;
+    }
+    let _ = std::fs::remove_file(&meds);
+    let _ = std::fs::remove_file(&schedules);
+    let total = f64::from(per_table) * 2.0;
+    let f = median(&mut floor);
+    rows.push((format!("psql \\copy (binary) of the same {total:.0} rows (floor), median of {rounds}"), f, None));
+    let o = median(&mut ours);
+    rows.push((format!("plugin seed: {total:.0} rows through typed batches, whole process, median of {rounds}"), o, Some(o / f)));
     Ok(())
 }
 

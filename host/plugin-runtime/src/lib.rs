@@ -63,6 +63,12 @@ impl Default for Limits {
     }
 }
 
+/// `describe` returns a few strings: it gets a small budget, so a plugin
+/// that misbehaves there is refused quickly.
+fn describe_limits() -> Limits {
+    Limits { fuel: 1_000_000_000, timeout: Duration::from_secs(5), memory_bytes: 64 << 20, ..Limits::default() }
+}
+
 /// Which world a plugin was built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum World {
@@ -231,7 +237,7 @@ impl<D: Db> Runtime<D> {
             pre,
             load: LoadStats { elapsed: Duration::ZERO, cached },
         };
-        let described = self.invoke(&plugin, None, &Limits::default(), 0, "describing itself", Call::Describe).await;
+        let described = self.invoke(&plugin, None, &describe_limits(), 0, "describing itself", Call::Describe).await;
         let info = match described.result? {
             Answer::Info(info) => info,
             _ => return Err(PluginError::Engine("describe returned no description".into())),
@@ -251,6 +257,15 @@ impl<D: Db> Runtime<D> {
         plugin.info = info;
         plugin.load.elapsed = started.elapsed();
         Ok(plugin)
+    }
+
+    /// Calls `describe` in a fresh instance: the cost of one invocation with no database work.
+    pub async fn describe(&self, plugin: &Plugin<D>) -> Run<PluginInfo> {
+        let run = self.invoke(plugin, None, &describe_limits(), 0, "describing itself", Call::Describe).await;
+        map_run(Run { result: run.result, logs: run.logs, elapsed: run.elapsed }, |a| match a {
+            Answer::Info(info) => info,
+            _ => plugin.info.clone(),
+        })
     }
 
     /// Runs a verifier's `verify`.
@@ -303,30 +318,26 @@ impl<D: Db> Runtime<D> {
         let started = Instant::now();
         let mut store = Store::new(&self.engine, State::new(&plugin.name, db, limits, seed));
         store.limiter(|s| &mut s.limits);
-        let mut result = store.set_fuel(limits.fuel).map_err(|e| PluginError::Engine(e.to_string()));
-        let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
-        let answer = match result {
-            Ok(()) => {
-                // The epoch stops a guest that computes; the timeout also stops one that waits on the host.
-                let grace = limits.timeout + Duration::from_secs(1);
-                match tokio::time::timeout(grace, call.run(&mut store, &plugin.pre, plugin.world)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(wasmtime::Error::msg(format!("it ran past its time limit of {:?}", limits.timeout))),
-                }
-            }
-            Err(e) => Err(wasmtime::Error::msg(e.to_string())),
+        // A computing guest yields to the async runtime at every epoch tick, so
+        // database I/O and timers go on beside it even on one thread; the
+        // timeout below, which those yields let fire, is the wall-clock limit.
+        store.epoch_deadline_async_yield_and_update(1);
+        store.set_epoch_deadline(1);
+        let answer = match store.set_fuel(limits.fuel) {
+            Ok(()) => match tokio::time::timeout(limits.timeout, call.run(&mut store, &plugin.pre, plugin.world)).await {
+                Ok(r) => r,
+                Err(_) => Err(wasmtime::Error::new(Trap::Interrupt)),
+            },
+            Err(e) => Err(e),
         };
         let state = store.into_data();
-        result = Ok(());
-        let result = result.and(match answer {
+        let result = match answer {
             Ok(Ok(a)) => Ok(a),
             Ok(Err(message)) => Err(PluginError::Returned { plugin: plugin.name.clone(), during, message }),
             Err(e) => {
                 Err(PluginError::Trapped { plugin: plugin.name.clone(), during, cause: cause(&e, &state, limits) })
             }
-        });
+        };
         Invocation { db: state.db, result, logs: state.logs, elapsed: started.elapsed() }
     }
 }
