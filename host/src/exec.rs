@@ -275,22 +275,35 @@ where
     let own = transaction == Transaction::Own;
     // On failure inside our own transaction we roll it back; inside the caller's, the caller does.
     let undone = if own { TookEffect::Nothing } else { TookEffect::CallerDecides };
-    let begin = if own { "BEGIN; " } else { "" };
+    // The whole script goes in one round trip, after its transaction (or, inside the
+    // caller's, a savepoint to come back to) and its timeouts.
+    let (open, close, back) = if own {
+        ("BEGIN", "", "ROLLBACK")
+    } else {
+        ("SAVEPOINT vytal_exec", "\n;RELEASE SAVEPOINT vytal_exec", "ROLLBACK TO SAVEPOINT vytal_exec")
+    };
     let prologue =
-        format!("{begin}SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms'");
-    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(prologue)).execute(&mut *conn).await {
+        format!("{open}; SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms';\n");
+    let body = format!("{prologue}{}\n;{close}", script.sql);
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(body.as_str())).execute(&mut *conn).await {
+        let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
+        let (_, position) = PgReport::of(&e);
+        let offset = position.and_then(|p| body.char_indices().nth(p.saturating_sub(1))).map(|(b, _)| b);
+        let error = match offset {
+            Some(o) if o < prologue.len() => fail(Phase::Begin, None, &e, undone),
+            Some(o) if o - prologue.len() < script.sql.len() => {
+                let at = o - prologue.len();
+                let statement = statements.iter().rev().find(|s| s.start <= at);
+                let mut err = fail(Phase::Statement, statement, &e, undone);
+                err.line = Some(script.sql[..at].matches('\n').count() + 1);
+                err
+            }
+            _ => locate(conn, &prologue, &statements, &e, undone, &fail).await,
+        };
         if own {
             rollback(conn).await;
         }
-        return Err(fail(Phase::Begin, None, &e, undone));
-    }
-    for statement in &statements {
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
-            if own {
-                rollback(conn).await;
-            }
-            return Err(fail(Phase::Statement, Some(statement), &e, undone));
-        }
+        return Err(error);
     }
     let elapsed = started.elapsed();
     if let Err(e) = record(conn, elapsed).await {
@@ -305,6 +318,40 @@ where
         return Err(fail(Phase::Commit, None, &e, TookEffect::Nothing));
     }
     Ok(elapsed)
+}
+
+/// Finds the statement behind an error that carried no position (a constraint
+/// violated at run time, a lock timeout): runs the script again one statement
+/// at a time in a transaction (or savepoint) that is rolled back, and reports
+/// the first statement that fails. Only failures pay for this.
+async fn locate<F>(
+    conn: &mut PgConnection,
+    prologue: &str,
+    statements: &[Statement],
+    original: &sqlx::Error,
+    undone: TookEffect,
+    fail: &F,
+) -> ExecError
+where
+    F: Fn(Phase, Option<&Statement>, &sqlx::Error, TookEffect) -> ExecError,
+{
+    let back = if undone == TookEffect::Nothing { "ROLLBACK" } else { "ROLLBACK TO SAVEPOINT vytal_exec" };
+    let error = match sqlx::raw_sql(AssertSqlSafe(prologue)).execute(&mut *conn).await {
+        Err(e) => fail(Phase::Begin, None, &e, undone),
+        Ok(_) => {
+            let mut found = None;
+            for statement in statements {
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement.text.as_str())).execute(&mut *conn).await {
+                    found = Some(fail(Phase::Statement, Some(statement), &e, undone));
+                    break;
+                }
+            }
+            // Not reproduced on a second run: report the error as it came, without a statement.
+            found.unwrap_or_else(|| fail(Phase::Statement, None, original, undone))
+        }
+    };
+    let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
+    error
 }
 
 /// Bookkeeping that does nothing, for scripts nobody records (replay).

@@ -1,7 +1,7 @@
 //! Reading migration SQL: statement boundaries, `-- vytal:` directives and checksums.
 //!
-//! Statements run one at a time (as `psql -f` does) so a failure names the
-//! exact statement and line. The splitter understands quotes, quoted
+//! A migration runs as one batch, and a failure is traced back to its
+//! statement and line through the statement boundaries found here. The splitter understands quotes, quoted
 //! identifiers, dollar quoting and nested block comments, which is all
 //! PostgreSQL needs to find a top-level `;`.
 
@@ -15,6 +15,8 @@ pub struct Statement {
     pub text: String,
     /// 1-based line in the file where the statement starts.
     pub line: usize,
+    /// Byte offset in the file where the statement starts.
+    pub start: usize,
 }
 
 /// Splits SQL into top-level statements, dropping empty and comment-only ones.
@@ -85,7 +87,7 @@ fn ident_char_before(bytes: &[u8], i: usize) -> bool {
 }
 
 fn statement(sql: &str, start: usize, end: usize) -> Statement {
-    Statement { text: sql[start..end].trim_end().to_owned(), line: sql[..start].matches('\n').count() + 1 }
+    Statement { text: sql[start..end].trim_end().to_owned(), line: sql[..start].matches('\n').count() + 1, start }
 }
 
 /// Returns the index just past a quoted run that opens at `i`.

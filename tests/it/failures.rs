@@ -376,3 +376,29 @@ async fn a_bad_directive_in_a_stored_down_is_refused_before_anything_runs() {
     assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn an_error_without_a_position_still_names_its_statement_and_line() {
+    // A migration runs as one batch; a unique violation carries no position, so the statement is found by re-running.
+    let db = TestDb::new("fail_no_position").await;
+    let sql =
+        "CREATE TABLE visits (id int PRIMARY KEY);\nINSERT INTO visits VALUES (1);\n\nINSERT INTO visits VALUES (1);\n";
+    for atomic in [false, true] {
+        let p = with_clinic(&[("1.0.0", "0001_visits", sql, "DROP TABLE visits;")]);
+        let options = RunOptions { atomic, ..opts() };
+        let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
+        assert!(
+            msg.contains(
+                "0001_visits.up.sql:4: duplicate key value violates unique constraint \"visits_pkey\" (SQLSTATE 23505)"
+            ),
+            "atomic {atomic}: {msg}"
+        );
+        assert!(
+            msg.contains("statement:\n    INSERT INTO visits VALUES (1)\n  detail: Key (id)=(1) already exists."),
+            "{msg}"
+        );
+        assert!(!db.tables().await.contains(&"visits".to_owned()), "atomic {atomic}");
+        assert_eq!(db.advisory_locks().await, 0);
+    }
+    db.drop().await;
+}
