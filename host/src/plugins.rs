@@ -69,7 +69,11 @@ fn expect(plugin: Plugin<PgDb>, world: World) -> Result<Plugin<PgDb>, PluginErro
     if plugin.world() == world {
         return Ok(plugin);
     }
-    Err(PluginError::WrongWorld { plugin: plugin.name().to_owned(), found: plugin.world().as_str(), expected: world.as_str() })
+    Err(PluginError::WrongWorld {
+        plugin: plugin.name().to_owned(),
+        found: plugin.world().as_str(),
+        expected: world.as_str(),
+    })
 }
 
 /// What a seeder may write: its module's tables, and what it has written so far.

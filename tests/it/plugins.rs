@@ -219,6 +219,29 @@ async fn what_is_not_a_plugin_is_refused_before_any_database_work() {
     assert!(err.contains("is a seeder, but a verifier was asked for"), "{err}");
 }
 
+const PEOPLE: &str = "INSERT INTO users (id, email, \"firstName\", \"lastName\", role) VALUES \
+    ('00000000-0000-4000-8000-000000000001', 'ana@example.org', 'Ana', 'Lima', 'patient'), \
+    ('00000000-0000-4000-8000-000000000002', 'ben@example.org', 'Ben', 'Okafor', 'patient'), \
+    ('00000000-0000-4000-8000-000000000003', 'chloe@example.org', 'Chloe', 'Ito', 'patient'), \
+    ('00000000-0000-4000-8000-000000000009', 'dr.rossi@example.org', 'Marta', 'Rossi', 'provider');";
+
+fn seeding(modules: &[&str], plugins: &[PathBuf], seed: u64) -> vytal_host::seed::SeedOptions {
+    vytal_host::seed::SeedOptions {
+        modules: modules.iter().map(|m| (*m).to_owned()).collect(),
+        plugins: plugins.to_vec(),
+        count: 10,
+        seed,
+        command: "seed (test)".to_owned(),
+    }
+}
+
+async fn table_hash(db: &TestDb, table: &str) -> String {
+    let mut c = db.conn().await;
+    let sql = format!("SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t");
+    let h: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap();
+    h
+}
+
 #[tokio::test]
 async fn the_shipped_medications_seeder_writes_valid_reproducible_rows() {
     let plan = plan_with(&[]);
@@ -313,7 +336,9 @@ async fn the_compile_cache_is_used_and_a_tampered_entry_is_ignored() {
     verify();
     let entries = |ext: &str| -> Vec<PathBuf> {
         std::fs::read_dir(&cache)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect()
+            })
             .unwrap_or_default()
     };
     let compiled = entries("cwasm");

@@ -170,10 +170,18 @@ fn plugins(
             bail!("the plugin seed benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
         }
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
-        let dump = |table: &str, file: &std::path::Path| {
-            format!("\\copy \"{table}\" TO '{}' (FORMAT binary)", file.display())
-        };
-        time(Command::new("psql").args(["-X", "-q", "-d", &url, "-c", &dump("medications", &meds), "-c", &dump("medication_schedules", &schedules)]))?;
+        let dump =
+            |table: &str, file: &std::path::Path| format!("\\copy \"{table}\" TO '{}' (FORMAT binary)", file.display());
+        time(Command::new("psql").args([
+            "-X",
+            "-q",
+            "-d",
+            &url,
+            "-c",
+            &dump("medications", &meds),
+            "-c",
+            &dump("medication_schedules", &schedules),
+        ]))?;
         let url = prepare("vytal_bench_copy")?;
         let load = |table: &str, file: &std::path::Path| {
             format!("\\copy \"{table}\" FROM '{}' (FORMAT binary)", file.display())
@@ -201,7 +209,11 @@ fn plugins(
     let f = median(&mut floor);
     rows.push((format!("psql \\copy (binary) of the same {total:.0} rows (floor), median of {rounds}"), f, None));
     let o = median(&mut ours);
-    rows.push((format!("plugin seed: {total:.0} rows through typed batches, whole process, median of {rounds}"), o, Some(o / f)));
+    rows.push((
+        format!("plugin seed: {total:.0} rows through typed batches, whole process, median of {rounds}"),
+        o,
+        Some(o / f),
+    ));
     Ok(())
 }
 

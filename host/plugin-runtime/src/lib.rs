@@ -324,7 +324,8 @@ impl<D: Db> Runtime<D> {
         store.epoch_deadline_async_yield_and_update(1);
         store.set_epoch_deadline(1);
         let answer = match store.set_fuel(limits.fuel) {
-            Ok(()) => match tokio::time::timeout(limits.timeout, call.run(&mut store, &plugin.pre, plugin.world)).await {
+            Ok(()) => match tokio::time::timeout(limits.timeout, call.run(&mut store, &plugin.pre, plugin.world)).await
+            {
                 Ok(r) => r,
                 Err(_) => Err(wasmtime::Error::new(Trap::Interrupt)),
             },
