@@ -3,8 +3,7 @@
 //! `plugin_bench load`: first load (Cranelift compile), cached load, and one
 //! invocation (new store, instantiate, call, drop) of the medications verify
 //! plugin the build carries, as medians in milliseconds (JSON on stdout).
-//! `plugin_bench seed URL WASM COUNT`: seeds with the plugin file, as
-//! `vytal_host::seed::seed` does, and prints the rows written and the time.
+//! (The write path is timed end to end by `vytal-host seed` in the bench.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -39,8 +38,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("load") => load().await,
-        Some("seed") => seed(&args[1], &args[2], args[3].parse().expect("COUNT is a number")).await,
-        _ => panic!("usage: plugin_bench load | seed URL WASM COUNT"),
+        _ => panic!("usage: plugin_bench load"),
     }
 }
 
@@ -82,20 +80,4 @@ async fn load() {
         "{}",
         serde_json::json!({ "first_load_ms": median(first), "cached_load_ms": median(cached), "invocation_ms": median(call) })
     );
-}
-
-async fn seed(url: &str, wasm: &str, count: u32) {
-    let plan = vytal_host::resolve(&vytal_host::Manifest::embedded().unwrap(), &vytal_host::Catalog::linked()).unwrap();
-    let target = vytal_host::Target::from_url(url, "bench").unwrap();
-    let options = vytal_host::seed::SeedOptions {
-        plugins: vec![wasm.into()],
-        count,
-        seed: 1,
-        command: "bench seed".into(),
-        ..Default::default()
-    };
-    let t = Instant::now();
-    let report = vytal_host::seed::seed(&plan, &target, &options).await.unwrap();
-    let rows: u64 = report.rows.values().sum();
-    println!("{}", serde_json::json!({ "rows": rows, "ms": ms(t) }));
 }

@@ -36,6 +36,8 @@ enum Kind {
     /// An array of text-like elements (text, varchar, an enum), with the element type's oid.
     TextArray(u32),
     UuidArray,
+    /// `jsonb[]`: text-array values, each element a JSON document.
+    JsonbArray,
     Unsupported,
 }
 
@@ -97,6 +99,7 @@ pub(crate) async fn shape(conn: &mut PgConnection, table: &str) -> Result<Option
             ("jsonb", _) => Kind::Jsonb,
             ("bytea", _) => Kind::Bytea,
             _ if elem == "uuid" => Kind::UuidArray,
+            _ if elem == "jsonb" => Kind::JsonbArray,
             _ if matches!(elem.as_str(), "text" | "varchar" | "bpchar") || elem_type == "e" => {
                 Kind::TextArray(u32::try_from(elem_oid).unwrap_or(0))
             }
@@ -113,7 +116,15 @@ pub(crate) async fn shape(conn: &mut PgConnection, table: &str) -> Result<Option
     Ok(Some(Shape { table: table.to_owned(), columns }))
 }
 
+/// Bytes of the binary COPY header every [`encode`] output starts with.
+pub(crate) const HEADER_LEN: usize = 19;
+/// Bytes of the end marker every [`encode`] output ends with.
+pub(crate) const TRAILER_LEN: usize = 2;
+
 /// Checks `batch` against `shape` and encodes it; returns the COPY statement, the bytes and the row count.
+/// Batches with the same columns can share one COPY: send the first without
+/// its last [`TRAILER_LEN`] bytes, the middle ones without header and trailer,
+/// the last without its first [`HEADER_LEN`] bytes.
 pub(crate) fn encode(shape: &Shape, batch: &Batch) -> Result<(String, Vec<u8>, usize), String> {
     let t = &shape.table;
     let rows = batch.columns.first().map_or(0, |c| vytal_plugin_runtime::column_len(&c.data));
@@ -189,7 +200,7 @@ fn fits(t: &str, col: &Col, d: &ColumnData) -> Result<(), String> {
             | (Kind::Date, ColumnData::Date(_))
             | (Kind::Json | Kind::Jsonb, ColumnData::Json(_))
             | (Kind::Bytea, ColumnData::Bytes(_))
-            | (Kind::TextArray(_), ColumnData::TextArray(_))
+            | (Kind::TextArray(_) | Kind::JsonbArray, ColumnData::TextArray(_))
             | (Kind::UuidArray, ColumnData::UuidArray(_))
     );
     if ok {
@@ -275,6 +286,20 @@ fn field(out: &mut Vec<u8>, t: &str, col: &Col, d: &ColumnData, row: usize) -> R
             let items = value!(&v[row]);
             let encoded: Vec<&[u8]> = items.iter().map(String::as_bytes).collect();
             put(out, &array(*oid, &encoded))
+        }
+        (ColumnData::TextArray(v), Kind::JsonbArray) => {
+            // Binary jsonb is a version byte, then the document's text.
+            let items: Vec<Vec<u8>> = value!(&v[row])
+                .iter()
+                .map(|doc| {
+                    let mut b = Vec::with_capacity(doc.len() + 1);
+                    b.push(1u8);
+                    b.extend_from_slice(doc.as_bytes());
+                    b
+                })
+                .collect();
+            let encoded: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+            put(out, &array(3802, &encoded))
         }
         (ColumnData::UuidArray(v), _) => {
             let items: Vec<[u8; 16]> = value!(&v[row]).iter().map(|u| uuid_bytes(*u)).collect();

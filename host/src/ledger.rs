@@ -167,11 +167,94 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON "{s}".events
     FOR EACH ROW EXECUTE FUNCTION "{s}".events_append_only();
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
     FOR EACH STATEMENT EXECUTE FUNCTION "{s}".events_append_only();
-COMMIT;"#
+{marks}
+COMMIT;"#,
+            marks = self.marks_ddl()
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn marks_ddl(&self) -> String {
+        format!(
+            r#"CREATE TABLE IF NOT EXISTS "{s}".marks (
+    name        text        PRIMARY KEY,
+    set_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    set_by_db   text        NOT NULL DEFAULT current_user,
+    set_by_os   text        NOT NULL,
+    set_by_host text        NOT NULL
+);
+COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production makes seed and other development-only commands refuse it';"#,
+            s = self.schema
+        )
+    }
+
+    /// Whether the database is marked as production (`vytal-host mark production`).
+    pub async fn is_production(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{}\".marks", self.schema))
+            .fetch_one(&mut *conn)
+            .await?;
+        if !exists {
+            return Ok(false);
+        }
+        sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT EXISTS (SELECT 1 FROM \"{}\".marks WHERE name = 'production')",
+            self.schema
+        )))
+        .fetch_one(conn)
+        .await
+    }
+
+    /// Sets or clears the production mark, with its event, in one transaction.
+    /// Returns whether anything changed.
+    pub async fn set_production(
+        &self,
+        conn: &mut PgConnection,
+        production: bool,
+        actor: &Actor,
+        command: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let s = &self.schema;
+        let change = if production {
+            format!(
+                "INSERT INTO \"{s}\".marks (name, set_by_os, set_by_host) VALUES ('production', $1, $2) ON CONFLICT DO NOTHING"
+            )
+        } else {
+            format!(
+                "DELETE FROM \"{s}\".marks WHERE name = 'production' AND $1::text IS NOT NULL AND $2::text IS NOT NULL"
+            )
+        };
+        sqlx::raw_sql(AssertSqlSafe(format!("BEGIN; {}", self.marks_ddl()))).execute(&mut *conn).await?;
+        let result = async {
+            let changed = sqlx::query(AssertSqlSafe(change))
+                .bind(&actor.os_user)
+                .bind(&actor.host)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                > 0;
+            let event = Event {
+                kind: "mark",
+                command,
+                outcome: match (production, changed) {
+                    (true, true) => "marked-production",
+                    (false, true) => "unmarked-production",
+                    _ => "unchanged",
+                },
+                details: serde_json::json!({ "production": production }),
+                ..Event::default()
+            };
+            self.record_event(conn, &event, actor).await?;
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+            Ok(changed)
+        }
+        .await;
+        if result.is_err() {
+            crate::exec::rollback(conn).await;
+        }
+        result
     }
 
     /// Every applied migration, in the order applied (to the microsecond). An absent ledger means none.

@@ -54,6 +54,7 @@ pub mod ledger;
 mod linked;
 pub mod lock;
 pub mod manifest;
+pub mod mark;
 mod plugins;
 pub mod replay;
 pub mod resolve;

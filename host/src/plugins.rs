@@ -76,12 +76,15 @@ fn expect(plugin: Plugin<PgDb>, world: World) -> Result<Plugin<PgDb>, PluginErro
     })
 }
 
+/// Completes a plugin's batch before it is checked: adds the columns it left out.
+pub(crate) type Fill = Box<dyn FnMut(&mut Batch) -> Result<(), String> + Send>;
+
 /// What a seeder may write: its module's tables, and what it has written so far.
-#[derive(Debug)]
 pub(crate) struct WriteScope {
     module: String,
     tables: BTreeSet<String>,
     shapes: BTreeMap<String, copy::Shape>,
+    fill: Option<Fill>,
     /// Rows written, per table.
     pub(crate) written: BTreeMap<String, u64>,
     /// The first batch the host refused; the invocation fails on it even if the plugin carried on.
@@ -95,9 +98,27 @@ impl WriteScope {
             module: module.to_owned(),
             tables,
             shapes: BTreeMap::new(),
+            fill: None,
             written: BTreeMap::new(),
             refused: None,
         }
+    }
+
+    /// The host fills what the plugin's batches leave out with `fill`.
+    pub(crate) fn with_filler(mut self, fill: Fill) -> Self {
+        self.fill = Some(fill);
+        self
+    }
+}
+
+impl std::fmt::Debug for WriteScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteScope")
+            .field("module", &self.module)
+            .field("tables", &self.tables)
+            .field("written", &self.written)
+            .field("refused", &self.refused)
+            .finish_non_exhaustive()
     }
 }
 
@@ -175,7 +196,7 @@ impl PgDb {
         Ok(Rows { columns, rows })
     }
 
-    async fn copy(&mut self, batch: &Batch) -> Result<u64, String> {
+    async fn copy(&mut self, mut batch: Batch) -> Result<u64, String> {
         let Some(scope) = self.scope.as_mut() else {
             return Err(format!("writing to `{}` refused: this invocation may only read", batch.table));
         };
@@ -193,7 +214,10 @@ impl PgDb {
                 shape.ok_or_else(|| format!("table `{}` does not exist; apply its migrations first", batch.table))?;
             scope.shapes.insert(batch.table.clone(), shape);
         }
-        let (sql, bytes, rows) = copy::encode(&scope.shapes[&batch.table], batch)?;
+        if let Some(fill) = scope.fill.as_mut() {
+            fill(&mut batch).map_err(|e| format!("filling the columns `{}` leaves out: {e}", batch.table))?;
+        }
+        let (sql, bytes, rows) = copy::encode(&scope.shapes[&batch.table], &batch)?;
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(|e| message(&e))?;
         if let Err(e) = copy.send(bytes).await {
             let _ = copy.abort("the batch could not be sent").await;
@@ -214,7 +238,7 @@ fn message(e: &sqlx::Error) -> String {
 }
 
 /// A COPY error with PostgreSQL's context (`COPY medications, line 3, column dosage`).
-fn copy_message(e: &sqlx::Error) -> String {
+pub(crate) fn copy_message(e: &sqlx::Error) -> String {
     let pg = e.as_database_error().and_then(|d| d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>());
     match pg {
         Some(p) => match p.r#where() {
@@ -243,7 +267,7 @@ impl Db for PgDb {
     }
 
     async fn write(&mut self, batch: Batch) -> Result<u64, String> {
-        let result = self.copy(&batch).await;
+        let result = self.copy(batch).await;
         if let (Err(e), Some(scope)) = (&result, self.scope.as_mut())
             && scope.refused.is_none()
         {

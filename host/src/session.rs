@@ -224,6 +224,17 @@ impl<'c> Session<'c> {
         }
     }
 
+    /// Ends a writing session whose command recorded its own event: releases
+    /// the lock and closes the connection, appending nothing.
+    pub async fn finish_quietly(mut self) {
+        if let Some(lock) = self.lock.take()
+            && let Err(e) = lock.release(&mut self.conn).await
+        {
+            tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
+        }
+        close(self.conn).await;
+    }
+
     /// Ends the session on every path: appends the command's `run` event
     /// (writing sessions, when the ledger exists), releases the lock, and
     /// closes the connection unless it is the caller's.

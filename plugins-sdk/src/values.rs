@@ -8,11 +8,13 @@
 #[derive(Debug, Clone)]
 pub struct Gen(u64);
 
-const FIRST: &[&str] = &[
+/// First names, for people in generated rows.
+pub const FIRST_NAMES: &[&str] = &[
     "Amara", "Ben", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Isabel", "James", "Keiko", "Liam", "Maya",
     "Noah", "Olivia", "Priya", "Quinn", "Rosa", "Samuel", "Tara", "Umar", "Vera", "Wei", "Yusuf", "Zoe",
 ];
-const LAST: &[&str] = &[
+/// Last names, for people in generated rows.
+pub const LAST_NAMES: &[&str] = &[
     "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Johnson", "Kowalski", "Lopez",
     "Murphy", "Nguyen", "Okafor", "Patel", "Quintero", "Rossi", "Smith", "Tanaka", "Usman", "Varga", "Walsh", "Young",
 ];
@@ -67,7 +69,7 @@ impl Gen {
 
     /// A first and last name.
     pub fn name(&mut self) -> (String, String) {
-        ((*self.pick(FIRST)).to_owned(), (*self.pick(LAST)).to_owned())
+        ((*self.pick(FIRST_NAMES)).to_owned(), (*self.pick(LAST_NAMES)).to_owned())
     }
 
     /// An address for a name, unique per `n`: `first.last.n@example.org`.

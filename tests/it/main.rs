@@ -18,5 +18,6 @@ mod resolve;
 mod rollback;
 mod run;
 mod schema;
+mod seed;
 mod verify;
 mod workspace;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::Value;
+use vytal_host::seed::Silent;
 use vytal_host::verify::{VerifyError, VerifyOptions};
 use vytal_host::{Catalog, Manifest, Plan};
 
@@ -232,6 +233,7 @@ fn seeding(modules: &[&str], plugins: &[PathBuf], seed: u64) -> vytal_host::seed
         count: 10,
         seed,
         command: "seed (test)".to_owned(),
+        ..Default::default()
     }
 }
 
@@ -249,7 +251,9 @@ async fn the_shipped_medications_seeder_writes_valid_reproducible_rows() {
     for (n, seed) in [(0, 42u64), (1, 42), (2, 43)] {
         let db = migrated(&format!("plugin_seed_{n}")).await;
         db.exec(PEOPLE).await;
-        let report = vytal_host::seed::seed(&plan, &db.target(), &seeding(&["medications"], &[], seed)).await.unwrap();
+        let report = vytal_host::seed::seed(&plan, &db.target(), &seeding(&["medications"], &[], seed), &mut Silent)
+            .await
+            .unwrap();
         let meds = db.count("SELECT count(*) FROM medications").await;
         assert!(meds >= 3, "one to three per patient: {meds}");
         assert_eq!(report.rows.get("medications").copied(), Some(meds as u64));
@@ -271,7 +275,8 @@ async fn the_shipped_medications_seeder_writes_valid_reproducible_rows() {
 /// A seed with `plugin` fails with every text of `expected`, and nothing is written.
 async fn seed_refused(db: &TestDb, plan: &Plan, plugin: &str, expected: &[&str]) {
     let before = (db.count("SELECT count(*) FROM users").await, db.count("SELECT count(*) FROM medications").await);
-    let err = vytal_host::seed::seed(plan, &db.target(), &seeding(&[], &[guest(plugin)], 1)).await.unwrap_err();
+    let err =
+        vytal_host::seed::seed(plan, &db.target(), &seeding(&[], &[guest(plugin)], 1), &mut Silent).await.unwrap_err();
     let msg = err.to_string();
     for e in expected {
         assert!(msg.contains(e), "plugin {plugin}: expected `{e}` in:\n{msg}");

@@ -102,7 +102,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let a = s["apply_atomic_ms"].as_f64().unwrap_or(f64::NAN);
     rows.push(("synthetic 100x10: vytal apply --atomic (in process)".into(), a, Some(a / s_floor)));
 
-    plugins(&dir, &server, runs, &rt, &mut rows)?;
+    plugins(&dir, &mut rows)?;
+    seed(&host, &server, runs, &rt, &mut rows)?;
 
     for i in 0..runs {
         for kind in ["run", "atomic", "psql"] {
@@ -122,14 +123,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Plugin costs: load and call (in process), and the write path against psql's `\copy` of the same rows.
-fn plugins(
-    dir: &std::path::Path,
-    server: &str,
-    runs: usize,
-    rt: &tokio::runtime::Runtime,
-    rows: &mut Vec<(String, f64, Option<f64>)>,
-) -> anyhow::Result<()> {
+/// Plugin costs: load and call, in process.
+fn plugins(dir: &std::path::Path, rows: &mut Vec<(String, f64, Option<f64>)>) -> anyhow::Result<()> {
     let bench = dir.join("examples").join("plugin_bench");
     let out = Command::new(&bench).arg("load").output()?;
     if !out.status.success() {
@@ -141,79 +136,134 @@ fn plugins(
     rows.push(("plugin: cached load (read, link, describe)".into(), get("cached_load_ms"), None));
     rows.push(("plugin: one invocation (store, instantiate, call, drop)".into(), get("invocation_ms"), None));
 
-    // Write path: a plugin writes N medications and N schedules through typed batches (binary COPY);
-    // the floor is psql loading the very same rows with \copy (binary) into the same schema.
-    let root = crate::root();
-    let wasm = vytal_contract::build::build_plugin(
-        &root.join("tests/plugins/bulk"),
-        &vytal_contract::build::plugin_target_dir(&root),
-    )
-    .map_err(anyhow::Error::msg)?;
-    let per_table: u32 = 500_000;
-    let host = dir.join("vytal-host");
-    let user = "INSERT INTO users (id, email, \"firstName\", \"lastName\") VALUES ('00000000-0000-4000-8000-000000000001', 'bench@example.org', 'Bench', 'Patient')";
-    let prepare = |db: &str| -> anyhow::Result<String> {
+    Ok(())
+}
+
+/// Patients for the seed benchmark: about 1,000,000 rows in all.
+const SEED_COUNT: u64 = 21_000;
+
+/// `vytal-host seed` of about a million rows into a fresh database, against
+/// psql loading the very same rows (dumped from that database) with `\copy`
+/// into another fresh database with the same schema; and peak memory at two
+/// sizes, which must not grow with the count.
+fn seed(
+    host: &std::path::Path,
+    server: &str,
+    runs: usize,
+    rt: &tokio::runtime::Runtime,
+    rows: &mut Vec<(String, f64, Option<f64>)>,
+) -> anyhow::Result<()> {
+    let count: u64 = match std::env::var("VYTAL_BENCH_SEED_COUNT") {
+        Ok(v) => v.parse().context("VYTAL_BENCH_SEED_COUNT must be a number")?,
+        Err(_) => SEED_COUNT,
+    };
+    let migrated = |db: &str| -> anyhow::Result<String> {
         let url = rt.block_on(fresh(server, db))?;
-        time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?;
-        time(Command::new("psql").args(["-X", "-q", "-d", &url, "-c", user]))?;
+        time(Command::new(host).arg("run").env("DATABASE_URL", &url))?;
         Ok(url)
     };
-    let files = crate::root().join("target").join("bench");
-    let (meds, schedules) = (files.join("medications.copy"), files.join("medication_schedules.copy"));
+    // Peak memory through GNU time, when it is there.
+    let gnu_time = std::path::Path::new("/usr/bin/time").exists();
+    let seeded = |url: &str, n: u64| -> anyhow::Result<(f64, serde_json::Value, Option<f64>)> {
+        let mut cmd = if gnu_time {
+            let mut c = Command::new("/usr/bin/time");
+            c.args(["-f", "peak-rss-kib %M"]).arg(host);
+            c
+        } else {
+            Command::new(host)
+        };
+        cmd.args(["seed", "--json", "--count", &n.to_string()]).env("DATABASE_URL", url);
+        let t = Instant::now();
+        let out = cmd.output().context("cannot start vytal-host seed")?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if !out.status.success() {
+            bail!("vytal-host seed failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("vytal-host seed --json output")?;
+        let rss = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| l.strip_prefix("peak-rss-kib ").and_then(|k| k.trim().parse::<f64>().ok()));
+        Ok((ms, report, rss.map(|k| k / 1024.0)))
+    };
+    let files = crate::root().join("target").join("bench").join("seed");
+    std::fs::create_dir_all(&files)?;
     let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    let mut last = serde_json::Value::Null;
+    let mut peak = None;
     let rounds = runs.clamp(1, 3);
     for _ in 0..rounds {
-        let url = prepare("vytal_bench_seed")?;
-        let t = Instant::now();
-        let out = Command::new(&bench).args(["seed", &url]).arg(&wasm).arg(per_table.to_string()).output()?;
-        if !out.status.success() {
-            bail!("the plugin seed benchmark failed: {}", String::from_utf8_lossy(&out.stderr));
+        let url = migrated("vytal_bench_seed")?;
+        let (ms, report, rss) = seeded(&url, count)?;
+        ours.push(ms);
+        peak = rss;
+        // The same rows, dumped table by table in the order the seed wrote them.
+        let mut tables: Vec<String> = Vec::new();
+        for t in report["tables"].as_array().into_iter().flatten() {
+            if let Some(name) = t["table"].as_str()
+                && !tables.iter().any(|x| x == name)
+            {
+                tables.push(name.to_owned());
+            }
         }
-        ours.push(t.elapsed().as_secs_f64() * 1000.0);
-        let dump =
-            |table: &str, file: &std::path::Path| format!("\\copy \"{table}\" TO '{}' (FORMAT binary)", file.display());
-        time(Command::new("psql").args([
-            "-X",
-            "-q",
-            "-d",
-            &url,
-            "-c",
-            &dump("medications", &meds),
-            "-c",
-            &dump("medication_schedules", &schedules),
-        ]))?;
-        let url = prepare("vytal_bench_copy")?;
-        let load = |table: &str, file: &std::path::Path| {
-            format!("\\copy \"{table}\" FROM '{}' (FORMAT binary)", file.display())
-        };
-        floor.push(time(Command::new("psql").args([
-            "-X",
-            "-q",
-            "-1",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &url,
-            "-c",
-            &load("medications", &meds),
-            "-c",
-            &load("medication_schedules", &schedules),
-        ]))?);
+        let mut dump = Command::new("psql");
+        dump.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url]);
+        let mut load = Command::new("psql");
+        load.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1"]);
+        for t in &tables {
+            let file = files.join(format!("{t}.copy"));
+            dump.args(["-c", &format!("\\copy \"{t}\" TO '{}' (FORMAT binary)", file.display())]);
+            load.args(["-c", &format!("\\copy \"{t}\" FROM '{}' (FORMAT binary)", file.display())]);
+        }
+        time(&mut dump)?;
+        let copy_url = migrated("vytal_bench_copy")?;
+        floor.push(time(load.args(["-d", &copy_url]))?);
+        last = report;
     }
-    for db in ["vytal_bench_seed", "vytal_bench_seed_vytal_scratch", "vytal_bench_copy"] {
+    // Memory at a quarter of the size: streaming keeps it flat.
+    let url = migrated("vytal_bench_seed_small")?;
+    let (_, _, small_peak) = seeded(&url, (count / 4).max(1))?;
+    for db in [
+        "vytal_bench_seed",
+        "vytal_bench_seed_vytal_scratch",
+        "vytal_bench_copy",
+        "vytal_bench_seed_small",
+        "vytal_bench_seed_small_vytal_scratch",
+    ] {
         rt.block_on(drop_db(server, db))?;
     }
-    let _ = std::fs::remove_file(&meds);
-    let _ = std::fs::remove_file(&schedules);
-    let total = f64::from(per_table) * 2.0;
+    let _ = std::fs::remove_dir_all(&files);
+    let total: u64 = last["rows"].as_object().map_or(0, |r| r.values().filter_map(serde_json::Value::as_u64).sum());
     let f = median(&mut floor);
-    rows.push((format!("psql \\copy (binary) of the same {total:.0} rows (floor), median of {rounds}"), f, None));
+    rows.push((
+        format!("psql \\copy (binary) of the same {total} rows, 18 tables (floor), median of {rounds}"),
+        f,
+        None,
+    ));
     let o = median(&mut ours);
     rows.push((
-        format!("plugin seed: {total:.0} rows through typed batches, whole process, median of {rounds}"),
+        format!("vytal-host seed --count {count}: {total} rows, whole process, median of {rounds}"),
         o,
         Some(o / f),
     ));
+    if let (Some(big), Some(small)) = (peak, small_peak) {
+        rows.push((
+            format!("vytal-host seed peak RSS (MiB) at --count {count}; {small:.1} MiB at a quarter of it"),
+            big,
+            None,
+        ));
+    }
+    for t in last["tables"].as_array().into_iter().flatten() {
+        let (Some(name), Some(n), Some(ms), Some(rate)) =
+            (t["table"].as_str(), t["rows"].as_u64(), t["ms"].as_f64(), t["rows_per_second"].as_f64())
+        else {
+            continue;
+        };
+        rows.push((
+            format!("  seed {name}: {n} rows, {rate:.0} rows/s ({})", t["source"].as_str().unwrap_or("")),
+            ms,
+            None,
+        ));
+    }
     Ok(())
 }
 

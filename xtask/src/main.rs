@@ -3,6 +3,8 @@
 //! - `cargo xtask migrate [ARGS]`: builds vytal-host and runs `vytal-host run ARGS`
 //!   against DATABASE_URL, else a local `vytalwatch` database (created if
 //!   missing), else a private PostgreSQL cluster under target/.
+//! - `cargo xtask seed [ARGS]`: the same database; applies what is pending,
+//!   then runs `vytal-host seed ARGS`.
 //! - `cargo xtask bench [--runs N]`: measures vytal-host against psql on the
 //!   same SQL, in the same run.
 //! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
@@ -22,6 +24,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("migrate") => migrate(&args[1..]),
+        Some("seed") => seed(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("plugin") => plugin(&args[1..]),
         Some("-h" | "--help") | None => {
@@ -44,6 +47,8 @@ tasks:
                                   if missing), else a private cluster under target/vytal-pg.
                                   --private skips straight to the private cluster; other
                                   arguments go to `vytal-host run` (e.g. --module medications)
+  seed [--private] [SEED ARGS]    the same database: apply what is pending, then fill every
+                                  table with test data (`vytal-host seed`, e.g. --count 500)
   bench [--runs N]                time vytal-host against psql on the same SQL (release build)
   plugin build DIR                build the plugin crate in DIR to a WebAssembly component
                                   (installs the wasm32-unknown-unknown target if missing) and
@@ -82,8 +87,21 @@ pub fn cargo_build(release: bool, extra: &[&str]) -> anyhow::Result<PathBuf> {
 }
 
 fn migrate(args: &[String]) -> anyhow::Result<()> {
+    let (bin, url, args) = development(args)?;
+    host(&bin, &url, "run", &args)
+}
+
+fn seed(args: &[String]) -> anyhow::Result<()> {
+    let (bin, url, args) = development(args)?;
+    host(&bin, &url, "run", &[])?;
+    host(&bin, &url, "seed", &args)
+}
+
+/// Builds vytal-host and picks the database: DATABASE_URL, else the local
+/// development one. Returns the binary, the URL and the other arguments.
+fn development(args: &[String]) -> anyhow::Result<(PathBuf, String, Vec<String>)> {
     let private = args.iter().any(|a| a == "--private");
-    let run_args: Vec<&String> = args.iter().filter(|a| *a != "--private").collect();
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--private").cloned().collect();
     let bin = cargo_build(false, &[])?.join("vytal-host");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
@@ -93,14 +111,14 @@ fn migrate(args: &[String]) -> anyhow::Result<()> {
         }
         _ => runtime.block_on(cluster::development_database(private))?,
     };
-    let status = Command::new(bin)
-        .arg("run")
-        .args(run_args)
-        .env("DATABASE_URL", &url)
-        .status()
-        .context("cannot start vytal-host")?;
+    Ok((bin, url, rest))
+}
+
+fn host(bin: &Path, url: &str, verb: &str, args: &[String]) -> anyhow::Result<()> {
+    let status =
+        Command::new(bin).arg(verb).args(args).env("DATABASE_URL", url).status().context("cannot start vytal-host")?;
     if !status.success() {
-        bail!("vytal-host run failed (exit {})", status.code().unwrap_or(-1));
+        bail!("vytal-host {verb} failed (exit {})", status.code().unwrap_or(-1));
     }
     Ok(())
 }

@@ -2,10 +2,12 @@
 
 mod adopt;
 mod graph;
+mod mark;
 mod new;
 mod plan;
 mod rollback;
 mod run;
+mod seed;
 mod status;
 mod verify;
 
@@ -63,6 +65,8 @@ enum Command {
     Plan(plan::Args),
     Rollback(rollback::Args),
     Verify(verify::Args),
+    Seed(seed::Args),
+    Mark(mark::Args),
     Graph(graph::Args),
     New(new::Args),
 }
@@ -76,6 +80,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Rollback(args) => rollback::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
+        Command::Seed(args) => seed::run(&cli.global, args).await,
+        Command::Mark(args) => mark::run(&cli.global, args).await,
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::New(args) => new::run(&cli.global, args),
     }

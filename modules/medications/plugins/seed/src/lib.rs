@@ -55,38 +55,54 @@ impl Seed for Medications {
     }
 
     fn seed(count: u32) -> Result<(), String> {
-        let patients = query(
-            "SELECT id::text FROM users WHERE role = 'patient' ORDER BY id LIMIT $1::int",
-            &[Some(&count.to_string())],
-        )?;
         let providers = query("SELECT id::text FROM users WHERE role = 'provider' ORDER BY id", &[])?;
-        if patients.rows.is_empty() {
-            log(Level::Warning, "no patients in users: nothing to seed for medications");
-            return Ok(());
-        }
         let mut g = Gen::from_host();
-        let (mut meds, mut schedules) = (Meds::default(), Schedules::default());
-        for row in &patients.rows {
-            let patient = parse_uuid(row[0].as_deref().unwrap_or_default())?;
-            let prescriber = match providers.rows.is_empty() {
-                true => patient,
-                false => parse_uuid(g.pick(&providers.rows)[0].as_deref().unwrap_or_default())?,
-            };
-            for _ in 0..g.range(1, 4) {
-                let d = g.pick(DRUGS);
-                let id = g.uuid();
-                let start = g.timestamp(day(2025, 1, 1), day(2026, 6, 1));
-                meds.push(id, d, patient, prescriber, start);
-                for dose in 0..d.doses_a_day {
-                    schedules.push(g.uuid(), id, patient, start + (8 + 6 * dose) * 3_600_000_000);
+        // A page of patients at a time, written as it is made: memory stays
+        // the same whatever the count.
+        let mut done = 0u32;
+        let mut after = String::from("00000000-0000-0000-0000-000000000000");
+        while done < count {
+            let page = PAGE.min(count - done);
+            let patients = query(
+                "SELECT id::text FROM users WHERE role = 'patient' AND id > $2::uuid ORDER BY id LIMIT $1::int",
+                &[Some(&page.to_string()), Some(&after)],
+            )?;
+            if patients.rows.is_empty() {
+                if done == 0 {
+                    log(Level::Warning, "no patients in users: nothing to seed for medications");
+                }
+                break;
+            }
+            let (mut meds, mut schedules) = (Meds::default(), Schedules::default());
+            for row in &patients.rows {
+                let patient = parse_uuid(row[0].as_deref().unwrap_or_default())?;
+                let prescriber = match providers.rows.is_empty() {
+                    true => patient,
+                    false => parse_uuid(g.pick(&providers.rows)[0].as_deref().unwrap_or_default())?,
+                };
+                for _ in 0..g.range(1, 4) {
+                    let d = g.pick(DRUGS);
+                    let id = g.uuid();
+                    let start = g.timestamp(day(2025, 1, 1), day(2026, 6, 1));
+                    meds.push(id, d, patient, prescriber, start);
+                    for dose in 0..d.doses_a_day {
+                        schedules.push(g.uuid(), id, patient, start + (8 + 6 * dose) * 3_600_000_000);
+                    }
                 }
             }
+            write(meds.batch())?;
+            write(schedules.batch())?;
+            done += patients.rows.len() as u32;
+            if let Some(last) = patients.rows.last().and_then(|r| r[0].clone()) {
+                after = last;
+            }
         }
-        write(meds.batch())?;
-        write(schedules.batch())?;
         Ok(())
     }
 }
+
+/// Patients per page.
+const PAGE: u32 = 1000;
 
 type Uuid = (u64, u64);
 

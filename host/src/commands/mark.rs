@@ -1,0 +1,70 @@
+//! `vytal-host mark`: record whether a database is production.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::{Global, out, out_json};
+
+/// Mark a database as production, or clear the mark.
+///
+/// A production database is refused by `seed`, with no option to override
+/// it. The mark is kept in the ledger schema and every change is recorded
+/// in the event log. Clearing it asks for the database name on a terminal;
+/// elsewhere pass it with --yes.
+///
+/// Examples:
+///   vytal-host mark                      show the mark
+///   vytal-host mark production           mark this database as production
+///   vytal-host mark development          clear the mark (type the database name)
+///   vytal-host mark development --yes vytal_staging
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// production, or development to clear the mark; omit to show it
+    #[arg(value_name = "ENVIRONMENT", value_parser = ["production", "development"])]
+    environment: Option<String>,
+    /// Confirm clearing the mark without a terminal: the database's name
+    #[arg(long, value_name = "DATABASE")]
+    yes: Option<String>,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = global.plan()?;
+    let target = global.target()?;
+    let report = match args.environment.as_deref() {
+        None => vytal_host::mark::read(&plan, &target).await?,
+        Some("production") => vytal_host::mark::set(&plan, &target, true, "mark production").await?,
+        Some(_) => {
+            let database = target.database().to_owned();
+            match args.yes.as_deref() {
+                Some(name) if name == database => {}
+                Some(name) => {
+                    bail!("--yes {name} does not name this database ({database}); the production mark was kept")
+                }
+                None if std::io::stdin().is_terminal() => {
+                    eprint!("clearing the production mark; type the database name `{database}` to confirm: ");
+                    let _ = std::io::stderr().flush();
+                    let mut line = String::new();
+                    let _ = std::io::stdin().lock().read_line(&mut line);
+                    if line.trim() != database {
+                        bail!("the confirmation did not match the database name; the production mark was kept");
+                    }
+                }
+                None => bail!(
+                    "clearing the production mark needs confirmation: run on a terminal, or add --yes {database}; the mark was kept"
+                ),
+            }
+            vytal_host::mark::set(&plan, &target, false, "mark development").await?
+        }
+    };
+    if global.json {
+        out_json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let state = if report.production { "production" } else { "not production" };
+    let change = if report.changed { " (changed)" } else { "" };
+    out(format!("{}: {state}{change}", report.database));
+    Ok(ExitCode::SUCCESS)
+}
