@@ -330,6 +330,10 @@ impl Batch {
     pub fn timestamp(self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Self {
         self.with(name, seeder::vytal::plugin::types::ColumnData::Timestamp(values.into_iter().collect()))
     }
+    /// A date column: days since 1970-01-01 (a [`values::day`] divided by [`values::DAY`]).
+    pub fn date(self, name: &str, values: impl IntoIterator<Item = Option<i32>>) -> Self {
+        self.with(name, seeder::vytal::plugin::types::ColumnData::Date(values.into_iter().collect()))
+    }
     /// A json or jsonb column, as JSON text.
     pub fn json(self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> Self {
         self.with(name, seeder::vytal::plugin::types::ColumnData::Json(values.into_iter().collect()))

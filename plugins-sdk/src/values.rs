@@ -60,6 +60,19 @@ impl Gen {
         &items[i.min(items.len().saturating_sub(1))]
     }
 
+    /// One of `items`, each as likely as its weight: statuses as a real clinic has them.
+    pub fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
+        let total: u32 = items.iter().map(|(_, w)| *w).sum();
+        let mut draw = self.range(0, i64::from(total.max(1)));
+        for (item, w) in items {
+            draw -= i64::from(*w);
+            if draw < 0 {
+                return item;
+            }
+        }
+        &items[items.len() - 1].0
+    }
+
     /// A version-4 UUID as (high, low) 64-bit halves, the shape batches take.
     pub fn uuid(&mut self) -> (u64, u64) {
         let hi = (self.next_u64() & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
@@ -98,14 +111,19 @@ pub fn money(cents: i64) -> String {
     format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
 }
 
+/// Microseconds in an hour, and in a day.
+pub const HOUR: i64 = 3_600_000_000;
+/// Microseconds in a day.
+pub const DAY: i64 = 24 * HOUR;
+
 /// Microseconds since 1970 of a calendar day at midnight UTC.
-pub fn day(year: i32, month: u32, day: u32) -> i64 {
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = i64::from(if month <= 2 { year - 1 } else { year });
+pub const fn day(year: i32, month: u32, day: u32) -> i64 {
+    // Days from civil (Howard Hinnant's algorithm). `as` widens losslessly; `From` is not const.
+    let y = (if month <= 2 { year - 1 } else { year }) as i64;
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     (era * 146_097 + doe - 719_468) * 86_400_000_000
 }

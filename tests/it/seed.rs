@@ -107,6 +107,24 @@ async fn every_table_gets_valid_rows_and_verify_still_passes() {
         "and its medication"
     );
     assert_eq!(db.count("SELECT count(*) FROM claims WHERE jsonb_typeof(\"cptCodes\") <> 'array'").await, 0);
+    // The module plugins' domain rules hold: payments add up, visits end after they start,
+    // a conversation's last message is the last of its own thread, notes are signed when they say so.
+    assert_eq!(
+        db.count("SELECT count(*) FROM claims WHERE status = 'paid' AND \"paidAmount\" + \"patientResponsibility\" <> \"totalCharge\"").await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM appointments WHERE status = 'completed' AND (\"completedAt\" IS NULL OR \"completedAt\" <= \"scheduledAt\")").await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM conversations c JOIN messages m ON m.id = c.\"lastMessageId\" WHERE m.\"conversationId\" = c.id AND m.\"createdAt\" = c.\"lastMessageAt\"").await,
+        db.count("SELECT count(*) FROM conversations").await
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM clinical_notes WHERE \"isSigned\" <> (\"signedAt\" IS NOT NULL) OR content NOT LIKE 'S: %'").await,
+        0
+    );
     // Still valid for the schema check and the modules' own checks.
     expect_code(&host(Some(&db), &["verify"]), 0);
     // On the record: who, count, seed, rows.

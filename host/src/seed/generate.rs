@@ -150,9 +150,14 @@ impl Generator {
         let t = &self.plan.tables[table];
         let (_, p) = t.primary?;
         let parents = self.keys.get(&p)?.len();
-        let rows = self.rows[table];
-        if parents == 0 || rows == 0 {
+        if parents == 0 {
             return None;
+        }
+        let rows = self.rows[table];
+        if rows == 0 {
+            // Rows a plugin writes, however many: any parent, the same one for the same row.
+            let mut g = cell_gen(self.seed, t.salt, 0x7061_7265_6e74, row);
+            return Some((p, g.range(0, parents as i64) as u64));
         }
         Some((p, (u128::from(row) * u128::from(parents) / u128::from(rows)) as u64))
     }

@@ -6,7 +6,7 @@
 //! and column, so every value is a pure function of (seed, table, column,
 //! row) and the same seed gives the same data.
 
-use vytal_plugins_sdk::values::{FIRST_NAMES, Gen, LAST_NAMES, day, money};
+use vytal_plugins_sdk::values::{DAY, FIRST_NAMES, Gen, HOUR, LAST_NAMES, day, money};
 
 use super::plan::Type;
 use super::words;
@@ -112,9 +112,6 @@ pub(crate) fn key(seed: u64, salt: u64, row: u64) -> (u64, u64) {
     x = (x ^ (x >> 31)) & MASK;
     (hi, x | 0x8000_0000_0000_0000)
 }
-
-const HOUR: i64 = 3_600_000_000;
-const DAY: i64 = 24 * HOUR;
 
 /// A row's moments: when it was created, when the thing it records starts, and how long it lasts.
 #[derive(Debug, Clone, Copy)]
