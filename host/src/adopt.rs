@@ -12,8 +12,9 @@
 //! (built by the old suite at 1.0.0, adopted by a build at 1.1.0). Adopt
 //! first compares with the whole plan; each module whose objects differ is
 //! stepped back one version and compared again, until the database matches
-//! or no older version is left. What matches is recorded; the newer
-//! migrations stay pending for `run`.
+//! or no older version is left. A module none of whose objects is there (one
+//! the old suite never had) is left out. What matches is recorded; the newer
+//! migrations, and the modules left out, stay pending for `run`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +27,7 @@ use crate::finding::Finding;
 use crate::keys::{MigrationId, ModuleName};
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, PlannedMigration, UnknownModule};
-use crate::schema::Drift;
+use crate::schema::{Change, Drift, ObjectKind};
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
 
@@ -91,6 +92,17 @@ pub enum AdoptError {
         /// What is missing or different.
         findings: Vec<Finding>,
     },
+}
+
+/// Whether every difference of `module` is a whole object (table, enum type,
+/// extension) that is missing: the module's objects are not there at all.
+fn absent(c: &replay::Comparison, module: &ModuleName) -> bool {
+    let mut drifts = c.drift.iter().filter(|d| d.owner.as_ref() == Some(module)).peekable();
+    drifts.peek().is_some()
+        && drifts.all(|d| {
+            matches!(d.change, Change::Missing { .. })
+                && matches!(d.kind, ObjectKind::Table | ObjectKind::EnumType | ObjectKind::Extension)
+        })
 }
 
 fn describe_finding(f: &Finding) -> String {
@@ -171,6 +183,12 @@ async fn locked(
             if let Some(older) = older {
                 tracing::info!(module = %module, from = %current, to = %older, "the database differs; comparing with the older version");
                 at.insert(module.clone(), older);
+                stepped = true;
+            } else if floor.is_none() && absent(&c, module) {
+                // None of its objects is there: the module was never built here (a
+                // module the old suite did not have). It stays pending, for `run`.
+                tracing::info!(module = %module, "none of the module's objects is there; it is left to run");
+                at.insert(module.clone(), Version::new(0, 0, 0));
                 stepped = true;
             }
         }

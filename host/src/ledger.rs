@@ -185,7 +185,7 @@ COMMIT;"#,
     set_by_os   text        NOT NULL,
     set_by_host text        NOT NULL
 );
-COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production makes seed and other development-only commands refuse it';"#,
+COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production makes vytal-host seed refuse it';"#,
             s = self.schema
         )
     }
@@ -226,7 +226,12 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                 "DELETE FROM \"{s}\".marks WHERE name = 'production' AND $1::text IS NOT NULL AND $2::text IS NOT NULL"
             )
         };
-        sqlx::raw_sql(AssertSqlSafe(format!("BEGIN; {}", self.marks_ddl()))).execute(&mut *conn).await?;
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{s}\".marks"))
+            .fetch_one(&mut *conn)
+            .await?;
+        let ddl = if exists { String::new() } else { self.marks_ddl() };
+        sqlx::raw_sql(AssertSqlSafe(format!("BEGIN; {ddl}"))).execute(&mut *conn).await?;
         let result = async {
             let changed = sqlx::query(AssertSqlSafe(change))
                 .bind(&actor.os_user)

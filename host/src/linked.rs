@@ -7,6 +7,8 @@
 
 use vytal_module_ai_conversations as _;
 use vytal_module_appointments as _;
+use vytal_module_audit as _;
+use vytal_module_billing as _;
 use vytal_module_claims as _;
 use vytal_module_clinical_notes as _;
 use vytal_module_consents as _;
@@ -14,6 +16,8 @@ use vytal_module_core as _;
 use vytal_module_encryption_keys as _;
 use vytal_module_medications as _;
 use vytal_module_messaging as _;
+use vytal_module_monitoring as _;
+use vytal_module_notifications as _;
 use vytal_module_push_notifications as _;
 use vytal_module_tasks as _;
 use vytal_module_webrtc as _;

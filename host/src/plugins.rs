@@ -131,6 +131,8 @@ pub(crate) struct PgDb {
     conn: PgConnection,
     max_rows: usize,
     max_bytes: usize,
+    /// Each read's statement timeout, in milliseconds.
+    timeout_ms: u128,
     /// What it may write, when it may.
     pub(crate) scope: Option<WriteScope>,
 }
@@ -138,7 +140,13 @@ pub(crate) struct PgDb {
 impl PgDb {
     /// Wraps a connection whose transaction the caller opened (read-only for verifiers).
     pub(crate) fn new(conn: PgConnection, settings: &PluginSettings, scope: Option<WriteScope>) -> Self {
-        PgDb { conn, max_rows: settings.batch_rows, max_bytes: settings.batch_bytes, scope }
+        PgDb {
+            conn,
+            max_rows: settings.batch_rows,
+            max_bytes: settings.batch_bytes,
+            timeout_ms: settings.statement_timeout.as_millis(),
+            scope,
+        }
     }
 
     /// The connection back.
@@ -253,10 +261,11 @@ impl Db for PgDb {
     async fn query(&mut self, sql: String, params: Vec<Option<String>>) -> Result<Rows, String> {
         // A failed read must not abort the invocation's transaction, and a seeder's
         // transaction is read-write: each read gets a read-only savepoint.
-        sqlx::raw_sql("SAVEPOINT vytal_read; SET LOCAL transaction_read_only = on")
-            .execute(&mut self.conn)
-            .await
-            .map_err(|e| message(&e))?;
+        let begin = format!(
+            "SAVEPOINT vytal_read; SET LOCAL transaction_read_only = on; SET LOCAL statement_timeout = '{}ms'",
+            self.timeout_ms
+        );
+        sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut self.conn).await.map_err(|e| message(&e))?;
         let rows = self.read(&sql, &params).await;
         // Whatever the read did, settings included, goes with the savepoint.
         sqlx::raw_sql("ROLLBACK TO SAVEPOINT vytal_read; RELEASE SAVEPOINT vytal_read")

@@ -372,11 +372,15 @@ impl Plan {
         for (seq, m) in migrations.iter_mut().enumerate() {
             m.seq = seq;
         }
+        // A node that went requires nothing any more: selecting its module must
+        // not pull in what only its newer version needs.
+        let edges =
+            self.edges.iter().enumerate().map(|(i, e)| if kept[i] { e.clone() } else { Default::default() }).collect();
         Plan {
             settings: self.settings.clone(),
             modules: self.modules.clone(),
             nodes: self.nodes.clone(),
-            edges: self.edges.clone(),
+            edges,
             migrations,
         }
     }

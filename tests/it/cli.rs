@@ -2,7 +2,8 @@
 
 use crate::support::{TestDb, expect_code, host, stderr, stdout};
 
-const ALL: usize = 12;
+/// Every migration the build carries: 16 modules, 12 of them at 1.1.0.
+const ALL: usize = 28;
 
 #[tokio::test]
 async fn fresh_database_applies_everything_then_nothing() {
@@ -12,7 +13,7 @@ async fn fresh_database_applies_everything_then_nothing() {
     assert!(out.contains("applied core/0001_create_users (1.0.0) in"), "{out}");
     assert!(out.contains(&format!("applied {ALL} migration(s)")), "{out}");
     assert_eq!(db.ledger().await.len(), ALL);
-    assert_eq!(db.tables().await.len(), 18, "17 module tables and users");
+    assert_eq!(db.tables().await.len(), 26, "25 module tables and users");
 
     let again = expect_code(&host(Some(&db), &["run"]), 0);
     assert!(again.contains("nothing to apply: the database is up to date"), "{again}");
@@ -67,7 +68,7 @@ async fn four_concurrent_runs_apply_each_migration_once() {
     for child in children {
         let o = child.await.unwrap();
         expect_code(&o, 0);
-        if stdout(&o).contains("applied 12 migration(s)") {
+        if stdout(&o).contains(&format!("applied {ALL} migration(s)")) {
             succeeded += 1;
         }
     }
@@ -90,12 +91,27 @@ async fn module_pulls_in_exactly_its_pending_requirements() {
         out.find("required by the selected module(s) and still pending, applied first:\n  core/0001_create_users");
     let applied = out.find("applied core/0001_create_users");
     assert!(listed.is_some() && listed < applied, "requirements are listed before anything runs:\n{out}");
-    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001"]);
+    // medications 1.1.0 still requires only core ^1.0: core's 1.1.0 is not pulled in.
+    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "medications/0002"]);
     assert_eq!(db.tables().await, vec!["medication_adherence", "medication_schedules", "medications", "users"]);
 
+    // tasks 1.1.0 requires monitoring (since 1.1.0): exactly that is pulled in.
     let out = expect_code(&host(Some(&db), &["run", "--module", "tasks"]), 0);
-    assert!(!out.contains("required by"), "core is applied already, nothing is pulled in:\n{out}");
-    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "tasks/0001"]);
+    assert!(
+        out.contains("required by the selected module(s) and still pending, applied first:\n  monitoring/0001_create_devices_readings_alerts (1.0.0)\napplying"),
+        "{out}"
+    );
+    assert_eq!(
+        db.ledger().await,
+        vec!["core/0001", "medications/0001", "medications/0002", "monitoring/0001", "tasks/0001", "tasks/0002"]
+    );
+
+    // monitoring itself requires core ^1.0 only: on a fresh database, core/0001 and nothing else.
+    let fresh = TestDb::new("cli_module_monitoring").await;
+    expect_code(&host(Some(&fresh), &["run", "--module", "monitoring"]), 0);
+    assert_eq!(fresh.ledger().await, vec!["core/0001", "monitoring/0001"]);
+    assert_eq!(fresh.tables().await, vec!["alerts", "devices", "users", "vital_readings"]);
+    fresh.drop().await;
 
     let o = host(Some(&db), &["run", "--module", "pharmacy"]);
     expect_code(&o, 2);
@@ -112,13 +128,13 @@ async fn status_and_plan_report_and_check() {
     let db = TestDb::new("cli_status").await;
     let o = host(Some(&db), &["status", "--check"]);
     let out = expect_code(&o, 1);
-    assert!(out.contains("12 migration(s) pending"), "{out}");
+    assert!(out.contains(&format!("{ALL} migration(s) pending")), "{out}");
     assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0, "status writes nothing");
 
     let plan = expect_code(&host(Some(&db), &["plan", "--module", "webrtc", "--check"]), 1);
     assert!(
         plan.contains(
-            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n2 migration(s) to apply"
+            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n   3. webrtc/0002_fit_the_application (1.1.0)\n3 migration(s) to apply"
         ),
         "{plan}"
     );
@@ -135,9 +151,9 @@ async fn status_and_plan_report_and_check() {
     expect_code(&host(Some(&db), &["run", "--module", "core"]), 0);
     let json = expect_code(&host(Some(&db), &["status", "--json"]), 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["pending"], 11);
+    assert_eq!(v["pending"], ALL - 2);
     let core = v["modules"].as_array().unwrap().iter().find(|m| m["module"] == "core").unwrap();
-    assert_eq!(core["applied_version"], "1.0.0");
+    assert_eq!(core["applied_version"], "1.1.0");
     assert_eq!(core["applied"][0]["name"], "create_users");
 
     expect_code(&host(Some(&db), &["run"]), 0);
@@ -151,7 +167,7 @@ async fn dry_run_changes_nothing() {
     let db = TestDb::new("cli_dry_run").await;
     let out = expect_code(&host(Some(&db), &["run", "--dry-run"]), 0);
     assert!(out.contains("would apply core/0001_create_users"), "{out}");
-    assert!(out.contains("dry run: 12 migration(s) would be applied; nothing was changed"), "{out}");
+    assert!(out.contains(&format!("dry run: {ALL} migration(s) would be applied; nothing was changed")), "{out}");
     assert!(db.tables().await.is_empty());
     assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0);
     db.drop().await;
@@ -169,7 +185,7 @@ fn graph_and_plan_all_need_no_database() {
     assert_eq!(tasks["requires"], serde_json::json!(["core@1.0.0"]));
     let plan = expect_code(&host(None, &["plan", "--all"]), 0);
     assert!(plan.starts_with("   1. core/0001_create_users (1.0.0)\n"), "{plan}");
-    assert!(plan.contains("12 migration(s) to apply"), "{plan}");
+    assert!(plan.contains(&format!("{ALL} migration(s) to apply")), "{plan}");
 }
 
 #[test]
@@ -213,7 +229,7 @@ async fn db_variables_are_used_when_there_is_no_url() {
     let out = expect_code(&o, 0);
     assert!(out.contains(&format!("database: postgres://postgres@127.0.0.1:5432/{}", db.name)), "{out}");
     assert!(!out.contains("unused-with-trust") && !stderr(&o).contains("unused-with-trust"));
-    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    assert_eq!(db.ledger().await, vec!["core/0001", "core/0002"]);
     db.drop().await;
 }
 
@@ -225,9 +241,9 @@ fn new_scaffolds_the_next_migration() {
     let root_arg = root.to_str().unwrap();
     let out =
         expect_code(&host(None, &["new", "--module", "medications", "add_refill_reminders", "--root", root_arg]), 0);
-    let up = root.join("modules/medications/migrations/1.0.0/0002_add_refill_reminders.up.sql");
+    let up = root.join("modules/medications/migrations/1.1.0/0003_add_refill_reminders.up.sql");
     assert!(up.is_file(), "{out}");
-    assert!(root.join("modules/medications/migrations/1.0.0/0002_add_refill_reminders.down.sql").is_file());
+    assert!(root.join("modules/medications/migrations/1.1.0/0003_add_refill_reminders.down.sql").is_file());
     let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
@@ -259,7 +275,7 @@ async fn a_closed_stdout_does_not_cut_a_run_short() {
     assert_eq!(output.status.code(), Some(0), "stderr:\n{}", stderr(&output));
     assert_eq!(db.ledger().await.len(), ALL, "every migration was applied");
     assert_eq!(
-        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 12").await,
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 28").await,
         1,
         "and the run was recorded"
     );
@@ -311,7 +327,7 @@ async fn concurrent_verifies_all_succeed() {
     for child in children {
         let o = child.wait_with_output().unwrap();
         let out = expect_code(&o, 0);
-        assert!(out.contains("clean: 12 module(s) verified"), "{out}");
+        assert!(out.contains("clean: 16 module(s) verified"), "{out}");
     }
     db.drop().await;
 }

@@ -10,6 +10,7 @@
 mod support;
 
 mod adopt;
+mod app;
 mod cli;
 mod failures;
 mod manifest;

@@ -303,7 +303,7 @@ async fn hostile_seeders_write_nothing() {
         &db,
         &plain,
         "wrongtype",
-        &["column `medication_schedules.scheduledDosage` is character varying(100), but the batch gives it integer values"],
+        &["column `medication_schedules.scheduledDosage` is character varying, but the batch gives it integer values"],
     )
     .await;
     seed_refused(&db, &plan_with(&[("batch_rows", "100")]), "oversized", &["over the limit of 100 rows"]).await;

@@ -12,7 +12,35 @@ fn shipped_plan() -> Plan {
     vytal_host::resolve(&Manifest::embedded().unwrap(), &Catalog::linked()).unwrap()
 }
 
-async fn describe(db: &TestDb, exclude: &[&str]) -> Value {
+/// The modules the schema of record covers: core and the 11 of the old suite.
+pub const RECORD_MODULES: &[&str] = &[
+    "core",
+    "tasks",
+    "consents",
+    "claims",
+    "medications",
+    "appointments",
+    "messaging",
+    "clinical-notes",
+    "webrtc",
+    "push-notifications",
+    "ai-conversations",
+    "encryption-keys",
+];
+
+/// The shipped plan as it stood at 1.0.0, every module cut there.
+pub fn plan_at_1_0_0() -> Plan {
+    let plan = shipped_plan();
+    let v1 = semver::Version::new(1, 0, 0);
+    plan.cut(&plan.modules().keys().map(|m| (m.clone(), v1.clone())).collect())
+}
+
+/// Runs options selecting the modules of the schema of record.
+pub fn record_modules() -> RunOptions {
+    RunOptions { modules: RECORD_MODULES.iter().map(|m| (*m).to_owned()).collect(), ..RunOptions::default() }
+}
+
+pub async fn describe(db: &TestDb, exclude: &[&str]) -> Value {
     let mut c = db.conn().await;
     let v = vytal_host::schema::describe_json(&mut c, "public", exclude).await.unwrap();
     c.close().await.unwrap();
@@ -21,7 +49,7 @@ async fn describe(db: &TestDb, exclude: &[&str]) -> Value {
 
 /// Drops what parity does not cover: comments, the server version, and the
 /// generated names of primary-key and unique constraints (and their indexes).
-fn normalise(mut v: Value) -> Value {
+pub fn normalise(mut v: Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("excluded");
     o.remove("server_version_num");
@@ -50,7 +78,7 @@ fn normalise(mut v: Value) -> Value {
 }
 
 /// A readable list of differences: `tables[claims].columns[status].default: expected X, found Y`.
-fn diff(path: &str, expected: &Value, found: &Value, out: &mut Vec<String>) {
+pub fn diff(path: &str, expected: &Value, found: &Value, out: &mut Vec<String>) {
     let key = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_owned);
     match (expected, found) {
         (Value::Object(a), Value::Object(b)) => {
@@ -88,8 +116,9 @@ fn diff(path: &str, expected: &Value, found: &Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn a_fresh_database_matches_the_schema_of_record() {
     let db = TestDb::new("schema_parity").await;
-    let plan = shipped_plan();
-    vytal_host::run(&plan, &db.target(), &RunOptions::default(), &mut Quiet).await.unwrap();
+    // The 1.0.0 modules reproduce the schema of record exactly; later versions fix it.
+    let plan = plan_at_1_0_0();
+    vytal_host::run(&plan, &db.target(), &record_modules(), &mut Quiet).await.unwrap();
     let expected = normalise(serde_json::from_str(REFERENCE).unwrap());
     let found = normalise(describe(&db, &["users", "users_role_enum"]).await);
     let mut differences = Vec::new();
@@ -106,7 +135,7 @@ async fn a_fresh_database_matches_the_schema_of_record() {
     assert_eq!(found["summary"]["indexes_total"], 129);
     assert_eq!(found["summary"]["foreign_keys"], 35);
 
-    let again = vytal_host::run(&plan, &db.target(), &RunOptions::default(), &mut Quiet).await.unwrap();
+    let again = vytal_host::run(&plan, &db.target(), &record_modules(), &mut Quiet).await.unwrap();
     assert!(again.migrations.is_empty(), "a second run applies nothing");
     db.drop().await;
 }
@@ -146,36 +175,50 @@ async fn objects(db: &TestDb) -> (i64, i64, i64) {
     )
 }
 
+/// The modules the ledger records, other than core, newest first in plan order.
+async fn applied_modules(db: &TestDb, plan: &Plan) -> Vec<String> {
+    let ledger = db.ledger().await;
+    let mut out: Vec<String> = Vec::new();
+    for m in plan.migrations().iter().rev() {
+        let name = m.module.to_string();
+        if name != "core" && ledger.contains(&format!("{}/{}", m.module, m.id)) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_module_round_trips_and_leaves_nothing_behind() {
     let plan = shipped_plan();
     let db = TestDb::new("schema_round_trip").await;
+    let core = RunOptions { modules: vec!["core".to_owned()], ..RunOptions::default() };
+    vytal_host::run(&plan, &db.target(), &core, &mut Quiet).await.unwrap();
     for module in plan.modules().keys() {
+        let before = describe(&db, &[]).await;
+        let objects_before = objects(&db).await;
         let select = RunOptions { modules: vec![module.to_string()], ..RunOptions::default() };
         vytal_host::run(&plan, &db.target(), &select, &mut Quiet).await.unwrap();
         let with_module = describe(&db, &[]).await;
-        let objects_with = objects(&db).await;
+        assert!(objects(&db).await.0 > objects_before.0 || module == "core", "{module} creates relations");
 
-        down(&db, &plan, module).await;
+        // Down: the module, then what it pulled in, dependants first.
+        for m in applied_modules(&db, &plan).await {
+            down(&db, &plan, &m).await;
+        }
         if module == "core" {
+            down(&db, &plan, "core").await;
             assert_eq!(objects(&db).await, (0, 0, 0), "core's down leaves an empty public schema");
         } else {
-            let left = describe(&db, &[]).await;
-            let names = |v: &Value, k: &str| {
-                v[k].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
-            };
-            assert_eq!(names(&left, "tables"), vec!["users"], "{module}: only core's table remains");
-            assert_eq!(names(&left, "enum_types"), vec!["users_role_enum"], "{module}: its enum types are gone");
-            // users, its pkey and its unique index: nothing else (no sequence, no stray index).
-            assert_eq!(objects(&db).await, (3, 1, 1), "{module}: every relation of the module is gone");
+            assert_eq!(describe(&db, &[]).await, before, "{module}: its down leaves what was there before, exactly");
+            assert_eq!(objects(&db).await, objects_before, "{module}: every relation and type of the module is gone");
         }
-        assert!(objects_with.0 > 3 || module == "core");
 
         vytal_host::run(&plan, &db.target(), &select, &mut Quiet).await.unwrap();
         assert_eq!(describe(&db, &[]).await, with_module, "{module}: up, down, up gives the same catalog");
         // Leave only core for the next module.
-        if module != "core" {
-            down(&db, &plan, module).await;
+        for m in applied_modules(&db, &plan).await {
+            down(&db, &plan, &m).await;
         }
     }
     db.drop().await;

@@ -176,7 +176,7 @@ async fn clean_twice_gives_the_same_contents_as_once() {
     // Without --clean the same seed collides with its own rows: refused with the fix, nothing written.
     let o = host(Some(&db), &["seed", "--count", "8"]);
     expect_code(&o, 2);
-    assert!(stderr(&o).contains("add --clean, or pass another --seed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("add --clean to empty the tables first"), "{}", stderr(&o));
     assert_eq!(hashes(&db).await, once);
     expect_code(&host(Some(&db), &["seed", "--count", "8", "--clean"]), 0);
     expect_code(&host(Some(&db), &["seed", "--count", "8", "--clean"]), 0);
@@ -277,7 +277,7 @@ async fn an_interrupted_seed_leaves_everything_as_it_was() {
     let started = Instant::now();
     loop {
         let copying = db
-            .count("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'vytal-host seed%' AND query LIKE 'COPY%'")
+            .count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'vytal-host seed%' AND query LIKE 'COPY%'")
             .await;
         if copying > 0 {
             break;

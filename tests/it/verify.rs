@@ -27,7 +27,7 @@ async fn a_clean_database_verifies_clean() {
     let db = migrated("verify_clean").await;
     assert_eq!(findings(&db, &[], 0), Vec::<Value>::new());
     let human = expect_code(&host(Some(&db), &["verify"]), 0);
-    assert!(human.contains("clean: 12 module(s) verified in"), "{human}");
+    assert!(human.contains("clean: 16 module(s) verified in"), "{human}");
     db.drop().await;
 }
 
@@ -108,11 +108,11 @@ async fn each_injected_drift_is_reported_exactly() {
         ),
         (
             "deleted ledger row",
-            "DELETE FROM vytal.migrations WHERE module = 'webrtc'",
+            "DELETE FROM vytal.migrations WHERE module = 'webrtc' AND id = '0002'",
             "webrtc",
             "history",
             "not applied",
-            "webrtc/0001_create_webrtc",
+            "webrtc/0002_fit_the_application",
             Some("applied"),
             Some("pending"),
         ),
@@ -129,7 +129,7 @@ async fn each_injected_drift_is_reported_exactly() {
         ),
         (
             "edited checksum",
-            "UPDATE vytal.migrations SET checksum = repeat('0', 64) WHERE module = 'messaging'",
+            "UPDATE vytal.migrations SET checksum = repeat('0', 64) WHERE module = 'messaging' AND id = '0001'",
             "messaging",
             "history",
             "checksum",
@@ -176,7 +176,7 @@ async fn module_filter_and_human_report() {
         human.contains("tasks\n  drift        missing index: tasks.IDX_tasks_status\n      expected: CREATE INDEX"),
         "{human}"
     );
-    assert!(human.contains("2 finding(s) in 2 module(s), 12 verified in"), "{human}");
+    assert!(human.contains("2 finding(s) in 2 module(s), 16 verified in"), "{human}");
     let o = host(Some(&db), &["verify", "--module", "pharmacy"]);
     expect_code(&o, 2);
     db.drop().await;

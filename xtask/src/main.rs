@@ -93,6 +93,20 @@ fn migrate(args: &[String]) -> anyhow::Result<()> {
 
 fn seed(args: &[String]) -> anyhow::Result<()> {
     let (bin, url, args) = development(args)?;
+    // A production database gets neither the pending migrations nor the data.
+    let mark = Command::new(&bin)
+        .args(["mark", "--json"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .context("cannot start vytal-host")?;
+    let marked: serde_json::Value = serde_json::from_slice(&mark.stdout).unwrap_or_default();
+    if !mark.status.success() || marked["production"] != serde_json::Value::Bool(false) {
+        bail!(
+            "refusing: {} is marked as production, or its mark could not be read ({}); seed only development databases",
+            cluster::redact(&url),
+            String::from_utf8_lossy(&mark.stderr).trim()
+        );
+    }
     host(&bin, &url, "run", &[])?;
     host(&bin, &url, "seed", &args)
 }

@@ -134,7 +134,13 @@ pub fn embed_plugins() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let plugins = manifest_dir.join("plugins");
-    println!("cargo::rerun-if-changed={}", plugins.display());
+    // A path that does not exist would rerun this script on every build: watch
+    // the crate folder instead, whose listing changes when plugins/ appears.
+    if plugins.exists() {
+        println!("cargo::rerun-if-changed={}", plugins.display());
+    } else {
+        println!("cargo::rerun-if-changed={}", manifest_dir.display());
+    }
     let root = manifest_dir.join("../..");
     let sdk = root.join("plugins-sdk");
     println!("cargo::rerun-if-changed={}", sdk.join("src").display());

@@ -34,8 +34,9 @@ pub struct Args {
     /// Seed only this module's tables (repeatable), and the rows they need in other tables
     #[arg(long = "module", short = 'm', value_name = "MODULE")]
     modules: Vec<String>,
-    /// Patients; every other table scales from it
-    #[arg(long, short = 'n', value_name = "N", default_value_t = DEFAULT_COUNT)]
+    /// Patients; every other table scales from it (1 to 100,000,000)
+    #[arg(long, short = 'n', value_name = "N", default_value_t = DEFAULT_COUNT,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     count: u64,
     /// The seed: the same seed gives the same rows
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]

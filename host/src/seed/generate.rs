@@ -25,7 +25,51 @@ pub(crate) enum Keys {
     Formula { rows: u64, bands: Option<Bands> },
     /// Read back from the table, in key order; `patients` and `staff` index into `all` (users);
     /// `columns`: the values of the columns children inherit, row by row.
-    Loaded { all: Vec<String>, patients: Vec<u32>, staff: Vec<u32>, columns: BTreeMap<String, Vec<Option<String>>> },
+    Loaded { all: Cells, patients: Vec<u32>, staff: Vec<u32>, columns: BTreeMap<String, Cells> },
+}
+
+/// Values read back, kept small: uuids as 16 bytes, anything else as text.
+#[derive(Debug, Clone)]
+pub(crate) enum Cells {
+    Uuids(Vec<Option<(u64, u64)>>),
+    Texts(Vec<Option<String>>),
+}
+
+impl Cells {
+    /// Values read as text: uuids when every one is a uuid.
+    pub(crate) fn from_text(values: Vec<Option<String>>) -> Cells {
+        let uuids: Option<Vec<Option<(u64, u64)>>> =
+            values.iter().map(|v| v.as_deref().map_or(Some(None), |t| parse_uuid(t).map(Some))).collect();
+        match uuids {
+            Some(u) => Cells::Uuids(u),
+            None => Cells::Texts(values),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Cells::Uuids(v) => v.len(),
+            Cells::Texts(v) => v.len(),
+        }
+    }
+
+    /// The value at `i`, typed for a column of `ty`.
+    fn get(&self, i: u64, ty: &Type) -> Result<Value, String> {
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        Ok(match self {
+            Cells::Uuids(v) => match v.get(i).copied().flatten() {
+                Some(u) => match ty {
+                    Type::Uuid | Type::UuidArray => Value::Uuid(u),
+                    _ => Value::Text(uuid_text(u)),
+                },
+                None => Value::Null,
+            },
+            Cells::Texts(v) => match v.get(i).cloned().flatten() {
+                Some(t) => typed(&t, ty)?,
+                None => Value::Null,
+            },
+        })
+    }
 }
 
 impl Keys {
@@ -191,10 +235,9 @@ impl Generator {
                 Some((p, j)) => match self.keys.get(&p).map(AsRef::as_ref) {
                     Some(Keys::Loaded { columns, .. }) => {
                         let name = &self.plan.tables[p].columns[*column].name;
-                        let text = columns.get(name).and_then(|v| v.get(usize::try_from(j).unwrap_or(usize::MAX)));
-                        match text {
-                            Some(Some(text)) => typed(text, &col.ty)?,
-                            _ => Value::Null,
+                        match columns.get(name) {
+                            Some(cells) => cells.get(j, &col.ty)?,
+                            None => Value::Null,
                         }
                     }
                     _ => self.cell(p, *column, j, self.moment(p, j))?,
@@ -202,7 +245,7 @@ impl Generator {
                 None => Value::Null,
             },
             Fill::Ref { parent, people, link, always } => {
-                if !*always && *link != Link::Primary && optional(&mut g, 50) {
+                if !*always && *link == Link::Random && optional(&mut g, 50) {
                     return Ok(Value::Null);
                 }
                 self.reference(table, row, *parent, *people, *link, &col.ty, &mut g)?
@@ -257,6 +300,10 @@ impl Generator {
         let j = match link {
             Link::Primary => self.parent_row(table, row).map_or(0, |(_, j)| j),
             Link::OneToOne => row % total,
+            Link::Spread => {
+                let rows = self.rows[table].max(1);
+                (u128::from(row) * u128::from(total) / u128::from(rows)) as u64
+            }
             Link::Random => match (keys.as_ref(), people) {
                 (Keys::Formula { bands: Some(b), .. }, People::Patient) => pick(g, b.patients),
                 (Keys::Formula { bands: Some(b), .. }, People::Staff) => b.patients + pick(g, b.staff),
@@ -271,7 +318,7 @@ impl Generator {
         };
         let value = match keys.as_ref() {
             Keys::Formula { .. } => Value::Uuid(key(self.seed, self.plan.tables[parent].salt, j)),
-            Keys::Loaded { all, .. } => typed(&all[usize::try_from(j).unwrap_or(0).min(all.len() - 1)], ty)?,
+            Keys::Loaded { all, .. } => all.get(j.min(total - 1), ty)?,
         };
         Ok(match ty {
             Type::UuidArray => match value {

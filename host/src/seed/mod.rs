@@ -32,6 +32,7 @@ use vytal_plugin_runtime::{Batch, Plugin, PluginError, SeedRequest, World};
 
 use crate::copy;
 use crate::db::{Database, Target};
+use crate::ledger::Event;
 use crate::manifest::PluginSettings;
 use crate::plugins::{self, PgDb, WriteScope};
 use crate::replay::{self, ReplayError};
@@ -41,7 +42,7 @@ use crate::session::{Access, Outcome, Session, SessionError};
 
 pub use plan::PlanError;
 
-use generate::{Generator, Keys};
+use generate::{Cells, Generator, Keys};
 use plan::{Candidate, PluginClaim, SeedPlan, Source, Step};
 
 /// Rows per COPY statement: large enough that round trips do not matter,
@@ -81,6 +82,8 @@ impl Default for SeedOptions {
     }
 }
 
+/// The largest `--count`: rows past it stop fitting the plugins' and the key formula's counters.
+pub const MAX_COUNT: u64 = 100_000_000;
 /// Patients when `--count` is not given.
 pub const DEFAULT_COUNT: u64 = 100;
 /// The seed when `--seed` is not given.
@@ -220,6 +223,9 @@ pub enum SeedError {
         /// What to do, when it is known.
         hint: String,
     },
+    /// A count out of range.
+    #[error("--count {0} is out of range: give from 1 to 100000000 patients")]
+    Count(u64),
     /// Ctrl-C.
     #[error("interrupted; the seed was rolled back and nothing was written")]
     Interrupted,
@@ -255,28 +261,35 @@ pub async fn seed(
     options: &SeedOptions,
     progress: &mut dyn SeedProgress,
 ) -> Result<SeedReport, SeedError> {
+    if options.count == 0 || options.count > MAX_COUNT {
+        return Err(SeedError::Count(options.count));
+    }
+    // The operator's environment says production: refuse before touching the database.
+    if let Some(why) = production_env() {
+        return Err(SeedError::Production { database: target.to_string(), why });
+    }
     // Plugins first: a missing or malformed plugin is an error before any database work.
     let loaded = load(plan, options).await?;
     let access = if options.dry_run { Access::Read } else { Access::Write };
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host seed", &options.command, access).await?;
     let result = seed_locked(plan, target, options, &loaded, &mut session, progress).await;
-    let (outcome, error) = match &result {
-        Ok(r) if r.dry_run => (Outcome::Nothing("dry-run"), None),
-        Ok(r) if r.rows.values().all(|n| *n == 0) => (Outcome::Nothing("nothing-written"), None),
-        Ok(_) => (Outcome::Succeeded, None),
-        Err(SeedError::Production { .. }) => (Outcome::Refused, result.as_ref().err().map(ToString::to_string)),
-        Err(e) => (Outcome::Failed, Some(e.to_string())),
-    };
-    let details = serde_json::json!({
-        "count": options.count,
-        "seed": options.seed,
-        "clean": options.clean,
-        "modules": result.as_ref().map(|r| r.modules.clone()).unwrap_or_else(|_| options.modules.clone()),
-        "rows": result.as_ref().map(|r| r.rows.clone()).unwrap_or_default(),
-        "plugins": result.as_ref().map(|r| r.plugins.clone()).unwrap_or_default(),
-    });
-    session.finish(outcome, error.as_deref(), details).await;
+    match &result {
+        // A seed that wrote rows recorded its event in its own transaction.
+        Ok(r) if !r.dry_run => session.finish_quietly().await,
+        Ok(_) => session.finish(Outcome::Nothing("dry-run"), None, serde_json::Value::Null).await,
+        Err(e) => {
+            let outcome = if matches!(e, SeedError::Production { .. }) { Outcome::Refused } else { Outcome::Failed };
+            let details = serde_json::json!({
+                "count": options.count,
+                "seed": options.seed,
+                "clean": options.clean,
+                "modules": options.modules,
+                "plugins": options.plugins,
+            });
+            session.finish(outcome, Some(&e.to_string()), details).await;
+        }
+    }
     result
 }
 
@@ -310,9 +323,6 @@ async fn seed_locked(
     progress: &mut dyn SeedProgress,
 ) -> Result<SeedReport, SeedError> {
     let database = session.database().to_owned();
-    if let Some(why) = production_env() {
-        return Err(SeedError::Production { database, why });
-    }
     let (conn, ledger, _, _) = session.parts();
     if ledger.is_production(conn).await.map_err(SessionError::during("reading the production mark"))? {
         return Err(SeedError::Production {
@@ -347,20 +357,61 @@ async fn seed_locked(
     let expected = replay::replay(&all, plan.settings(), target, session.conn()).await?;
     let settings = &plan.settings().plugins;
     let mut conn = target.connect("vytal-host seed").await.map_err(SessionError::from)?;
+    // The host's statement timeout for its own COPYs (a plugin's reads get the plugin limit);
     // JIT off: the foreign-key checks and catalog reads are small, and compiling them costs more than running them.
     let begin = format!(
         "BEGIN; SET LOCAL statement_timeout = '{}ms'; SET LOCAL jit = off",
-        settings.statement_timeout.as_millis()
+        plan.settings().statement_timeout.as_millis()
     );
     sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut conn).await.map_err(SessionError::during("starting the seed"))?;
     let mut run = Run { conn: Some(conn), options, settings, loaded, progress, owners: &expected.owners };
-    // An interrupt drops the run, and with it the connection: the server rolls the transaction back.
+    // An interrupt drops the work in flight; the transaction is then rolled back below
+    // (or, if a plugin held the connection, closed with it, which rolls it back too).
     let result = tokio::select! {
-        r = run.all(&applied, &selected, database) => r,
+        r = run.body(&applied, &selected, database) => r,
         _ = tokio::signal::ctrl_c() => Err(SeedError::Interrupted),
     };
-    let mut report = result?;
+    let Some(mut conn) = run.conn.take() else { return result };
+    let mut report = match result {
+        Ok(report) if !report.dry_run => report,
+        other => {
+            crate::exec::rollback(&mut conn).await;
+            let _ = sqlx::Connection::close(conn).await;
+            return other;
+        }
+    };
     report.elapsed_ms = session.elapsed_ms();
+    // The event goes in with the rows: a seed on the record, or no seed at all.
+    let (_, ledger, actor, command) = session.parts();
+    let details = serde_json::json!({
+        "count": report.count,
+        "seed": report.seed,
+        "clean": !report.cleaned.is_empty(),
+        "cleaned": report.cleaned,
+        "modules": report.modules,
+        "plugins": report.plugins,
+        "rows": report.rows,
+    });
+    let written = report.rows.values().any(|n| *n > 0) || !report.cleaned.is_empty();
+    let event = Event {
+        kind: "run",
+        command,
+        outcome: if written { "succeeded" } else { "nothing-written" },
+        duration_ms: report.elapsed_ms,
+        details,
+        ..Event::default()
+    };
+    let committed = async {
+        ledger.record_event(&mut conn, &event, actor).await?;
+        sqlx::raw_sql("COMMIT").execute(&mut conn).await
+    }
+    .await;
+    if let Err(e) = committed {
+        crate::exec::rollback(&mut conn).await;
+        let _ = sqlx::Connection::close(conn).await;
+        return Err(SessionError::Database { during: "committing the seed", source: e }.into());
+    }
+    let _ = sqlx::Connection::close(conn).await;
     Ok(report)
 }
 
@@ -376,30 +427,14 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn conn(&mut self) -> &mut PgConnection {
-        self.conn.as_mut().expect("the connection is back from the plugin")
-    }
-
-    /// The whole seed, then COMMIT (or ROLLBACK, on an error or a dry run).
-    async fn all(
-        &mut self,
-        applied: &BTreeSet<String>,
-        selected: &BTreeSet<String>,
-        database: String,
-    ) -> Result<SeedReport, SeedError> {
-        let result = self.body(applied, selected, database).await;
-        let Some(mut conn) = self.conn.take() else { return result };
-        match &result {
-            Ok(report) if !report.dry_run => {
-                sqlx::raw_sql("COMMIT")
-                    .execute(&mut conn)
-                    .await
-                    .map_err(SessionError::during("committing the seed"))?;
+    fn conn(&mut self) -> Result<&mut PgConnection, SeedError> {
+        self.conn.as_mut().ok_or_else(|| {
+            SessionError::Database {
+                during: "seeding",
+                source: sqlx::Error::Protocol("the seed's connection was not given back by a plugin".to_owned()),
             }
-            _ => crate::exec::rollback(&mut conn).await,
-        }
-        let _ = sqlx::Connection::close(conn).await;
-        result
+            .into()
+        })
     }
 
     async fn body(
@@ -408,7 +443,7 @@ impl Run<'_> {
         selected: &BTreeSet<String>,
         database: String,
     ) -> Result<SeedReport, SeedError> {
-        let live = schema::describe(self.conn(), "public", &[])
+        let live = schema::describe(self.conn()?, "public", &[])
             .await
             .map_err(SessionError::during("reading the database's tables"))?;
         let owners = self.owners;
@@ -426,8 +461,22 @@ impl Run<'_> {
             cleaned = candidates.iter().filter(|c| c.selected).map(|c| c.name.clone()).collect();
             self.clean(&cleaned).await?;
         }
-        for c in candidates.iter_mut().filter(|c| !c.selected || !self.options.clean) {
+        // Tables only referenced: rows already there are used rather than generated.
+        for c in candidates.iter_mut().filter(|c| !c.selected) {
             c.existing = self.count(&c.name).await?;
+        }
+        // A --plugin writes into a selected module only: --clean and --module mean what they say.
+        for p in &self.loaded[self.module_plugins()..] {
+            if !selected.contains(&p.info().module) {
+                return Err(SeedError::Module {
+                    module: p.info().module.clone(),
+                    why: format!(
+                        "plugin {} writes this module's tables, which this seed does not select; add --module {}",
+                        p.name(),
+                        p.info().module
+                    ),
+                });
+            }
         }
         let claims: Vec<PluginClaim> = self
             .loaded
@@ -495,6 +544,11 @@ impl Run<'_> {
                             generator.set_keys(*t, keys);
                         }
                     }
+                    // In the order the plugin declares its tables (parents first), then any other.
+                    let mut written: Vec<(String, u64)> = written.into_iter().collect();
+                    written.sort_by_key(|(table, _)| {
+                        p.writes.iter().position(|t| seed_plan.tables[*t].name == *table).unwrap_or(usize::MAX)
+                    });
                     for (table, rows) in written {
                         let source = format!("{} seed plugin", p.module);
                         report.tables.push(table_report(&table, &p.module, &source, rows, started));
@@ -527,8 +581,11 @@ impl Run<'_> {
             return Ok(());
         }
         let list: Vec<String> = tables.iter().map(|t| quote(t)).collect();
-        let sql = format!("SAVEPOINT vytal_clean; TRUNCATE {}; RELEASE SAVEPOINT vytal_clean", list.join(", "));
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql)).execute(self.conn()).await {
+        let sql = format!(
+            "SAVEPOINT vytal_clean; TRUNCATE {} RESTART IDENTITY; RELEASE SAVEPOINT vytal_clean",
+            list.join(", ")
+        );
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql)).execute(self.conn()?).await {
             let detail = match e.as_database_error() {
                 Some(d) => {
                     let pg = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
@@ -544,7 +601,7 @@ impl Run<'_> {
 
     async fn count(&mut self, table: &str) -> Result<u64, SeedError> {
         let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {}", quote(table))))
-            .fetch_one(self.conn())
+            .fetch_one(self.conn()?)
             .await
             .map_err(SessionError::during("counting rows"))?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -553,8 +610,12 @@ impl Run<'_> {
     /// Reads back the keys of a table the host did not generate, for references into it.
     async fn keys(&mut self, plan: &SeedPlan, t: usize, inherited: &[String]) -> Result<Keys, SeedError> {
         let table = &plan.tables[t];
-        let empty =
-            || Keys::Loaded { all: Vec::new(), patients: Vec::new(), staff: Vec::new(), columns: BTreeMap::new() };
+        let empty = || Keys::Loaded {
+            all: Cells::Texts(Vec::new()),
+            patients: Vec::new(),
+            staff: Vec::new(),
+            columns: BTreeMap::new(),
+        };
         let Some(key) = table.primary_key.as_deref() else { return Ok(empty()) };
         let key = quote(key);
         let role = table.columns.iter().any(|c| c.name == "role");
@@ -564,7 +625,7 @@ impl Run<'_> {
         }
         let sql = format!("SELECT {select} FROM {} ORDER BY {key}", quote(&table.name));
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(self.conn())
+            .fetch_all(self.conn()?)
             .await
             .map_err(SessionError::during("reading keys of a referenced table"))?;
         let (mut all, mut patients, mut staff) = (Vec::with_capacity(rows.len()), Vec::new(), Vec::new());
@@ -587,6 +648,8 @@ impl Run<'_> {
             }
             all.push(k);
         }
+        let all = Cells::from_text(all.into_iter().map(Some).collect());
+        let columns = columns.into_iter().map(|(c, v)| (c, Cells::from_text(v))).collect();
         Ok(Keys::Loaded { all, patients, staff, columns })
     }
 
@@ -599,7 +662,7 @@ impl Run<'_> {
             message,
             hint: hint.to_owned(),
         };
-        let shape = copy::shape(self.conn(), &table.name)
+        let shape = copy::shape(self.conn()?, &table.name)
             .await
             .map_err(SessionError::during("reading a table's columns"))?
             .ok_or_else(|| failed("the table does not exist".to_owned(), ""))?;
@@ -608,8 +671,8 @@ impl Run<'_> {
         // One COPY for the whole table, streamed a chunk at a time: each COPY
         // ends with a small message that waits out TCP's delayed ACK (~40 ms).
         let none = BTreeSet::new();
-        let conn = self.conn.as_mut().expect("the connection is back from the plugin");
         let progress = &mut *self.progress;
+        let conn = self.conn.as_mut().ok_or_else(|| failed("its connection was not given back".to_owned(), ""))?;
         if rows == 0 {
             progress.done();
             return Ok(0);
@@ -652,7 +715,7 @@ impl Run<'_> {
         if let Err(e) = copy.finish().await {
             let e = plugins::copy_message(&e);
             let hint = if e.contains("duplicate key") {
-                "; the rows may be there from an earlier seed with the same --seed: add --clean, or pass another --seed"
+                "; the rows may be there from an earlier seed: add --clean to empty the tables first"
             } else {
                 ""
             };
@@ -674,7 +737,7 @@ impl Run<'_> {
         let writable: BTreeSet<String> =
             self.owners.owned_by(&module).filter(|(k, _)| *k == ObjectKind::Table).map(|(_, n)| n.to_owned()).collect();
         let index: BTreeMap<String, usize> = plan.tables.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
-        let mut filler = Filler { generator: generator.clone(), index, next: next.clone() };
+        let mut filler = Filler { generator: generator.clone(), plan: Arc::clone(plan), index, next: next.clone() };
         let scope = WriteScope::new(&module, writable).with_filler(Box::new(move |b: &mut Batch| filler.fill(b)));
         self.progress.table(plugin.name(), 0);
         let Some(conn) = self.conn.take() else { return Ok(BTreeMap::new()) };
@@ -782,6 +845,7 @@ fn describe_fill(plan: &SeedPlan, c: &plan::ColPlan) -> String {
 /// Fills the columns a plugin's batches leave out, from the generator.
 struct Filler {
     generator: Generator,
+    plan: Arc<SeedPlan>,
     index: BTreeMap<String, usize>,
     next: BTreeMap<usize, u64>,
 }
@@ -790,7 +854,10 @@ impl Filler {
     fn fill(&mut self, batch: &mut Batch) -> Result<(), String> {
         let Some(&t) = self.index.get(&batch.table) else { return Ok(()) };
         let rows = batch.columns.first().map_or(0, |c| vytal_plugin_runtime::column_len(&c.data)) as u64;
-        let given: BTreeSet<String> = batch.columns.iter().map(|c| c.name.clone()).collect();
+        // What the plugin leaves out stays NULL (or its constant default), as the plugin
+        // decided; the host fills only what a row cannot do without.
+        let mut given: BTreeSet<String> = batch.columns.iter().map(|c| c.name.clone()).collect();
+        given.extend(self.plan.tables[t].columns.iter().filter(|c| c.optional()).map(|c| c.name.clone()));
         let start = *self.next.get(&t).unwrap_or(&0);
         let extra = self.generator.batch(t, start..start + rows, &given)?;
         self.next.insert(t, start + rows);

@@ -79,8 +79,11 @@ pub(crate) enum Link {
     /// The primary parent: children are spread evenly over parents (every
     /// conversation gets its messages).
     Primary,
-    /// One child per parent (a unique reference).
+    /// One child per parent (a unique reference); with a composite key, the
+    /// second column: parents in turn.
     OneToOne,
+    /// The first column of a composite key: runs of rows share a parent.
+    Spread,
     /// Any parent.
     Random,
 }
@@ -95,6 +98,18 @@ pub(crate) struct ColPlan {
     pub unique: bool,
     /// The column's type as the catalog shows it, for `--dry-run`.
     pub shown: String,
+    /// The column's default, as the catalog shows it.
+    pub default: Option<String>,
+}
+
+impl ColPlan {
+    /// Whether a row can do without a value from the host: the column is
+    /// nullable, or its default is a constant (`true`, `'active'`, `0`). A
+    /// default that calls a function (`now()`, `uuid_generate_v4()`) would
+    /// make the data differ from run to run, so it does not count.
+    pub(crate) fn optional(&self) -> bool {
+        self.nullable || self.default.as_deref().is_some_and(|d| !d.contains('('))
+    }
 }
 
 /// Who writes a table's rows.
@@ -201,6 +216,18 @@ pub enum PlanError {
         /// The table's module.
         module: String,
     },
+    /// A required reference to something other than a primary key.
+    #[error(
+        "cannot generate `{table}.{column}`: it references {target}, not a primary key; a seed plugin for its module can write it"
+    )]
+    ForeignKey {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+        /// What it references.
+        target: String,
+    },
     /// Tables reference each other in a loop of required (NOT NULL) foreign keys.
     #[error(
         "tables {tables} reference each other through NOT NULL foreign keys, so no order can fill them; make one of the references nullable or seed them with a plugin"
@@ -241,6 +268,9 @@ enum Per {
 
 /// The people: patients, one clinician per ten patients, one administrator per hundred.
 pub(crate) fn bands(patients: u64) -> Bands {
+    if patients == 0 {
+        return Bands { patients: 0, staff: 0, admins: 0 };
+    }
     Bands { patients, staff: (patients / 10).max(2), admins: (patients / 100).max(1) }
 }
 
@@ -310,14 +340,15 @@ pub(crate) fn plan(
         && tables[u].source == Source::Generate
     {
         tables[u].bands = Some(people);
-        tables[u].rows = people.patients + people.staff + people.admins;
+        tables[u].rows = people.patients.saturating_add(people.staff).saturating_add(people.admins);
     }
 
     // Columns: how each is filled.
     for (i, name) in names.iter().enumerate() {
-        let table = schema.table(name).expect("names holds only tables of the schema");
+        let Some(table) = schema.table(name) else { continue };
         let primary_parent = primary_parent(table, &index, users);
         let uniques = unique_columns(table);
+        let pair = composite_pair(table, &index);
         let mut columns = Vec::new();
         for col in &table.columns {
             if col.identity.is_some() || col.generated.is_some() || is_serial(col.default.as_deref()) {
@@ -330,11 +361,26 @@ pub(crate) fn plan(
                 if table.primary_key.as_ref().is_some_and(|p| p.columns == [col.name.clone()]) && ty == Type::Uuid {
                     Fill::Key
                 } else if let Some(fk) = fk {
-                    if fk.ref_table == *name {
+                    let parent_pk = schema.table(&fk.ref_table).and_then(|t| t.primary_key.as_ref());
+                    let to_key = parent_pk.is_some_and(|k| k.columns == fk.ref_columns);
+                    if !to_key {
+                        // Only references to a primary key are generated.
+                        if col.nullable {
+                            Fill::Null
+                        } else {
+                            return Err(PlanError::ForeignKey {
+                                table: (*name).to_owned(),
+                                column: col.name.clone(),
+                                target: format!("{}({})", fk.ref_table, fk.ref_columns.join(", ")),
+                            });
+                        }
+                    } else if fk.ref_table == *name {
                         if col.nullable { Fill::SelfRef } else { Fill::Null }
                     } else if let Some(&parent) = index.get(fk.ref_table.as_str()) {
-                        let link = if unique {
+                        let link = if unique || pair.get(1) == Some(&col.name.as_str()) {
                             Link::OneToOne
+                        } else if pair.first() == Some(&col.name.as_str()) {
+                            Link::Spread
                         } else if primary_parent == Some(parent) {
                             Link::Primary
                         } else {
@@ -354,6 +400,7 @@ pub(crate) fn plan(
                 nullable: col.nullable,
                 unique,
                 shown: col.data_type.clone(),
+                default: col.default.clone(),
             });
         }
         // A reference the primary parent also has, by name: the child's row shares
@@ -361,7 +408,7 @@ pub(crate) fn plan(
         if let Some(p) = primary_parent
             && p != i
         {
-            let parent_table = schema.table(names[p]).expect("a planned table");
+            let Some(parent_table) = schema.table(names[p]) else { continue };
             let parent_cols: Vec<&str> = parent_table
                 .columns
                 .iter()
@@ -411,6 +458,8 @@ pub(crate) fn plan(
                     Some(u) => Fill::Ref { parent: u, people: people_of(&col.name), link: Link::Random, always: false },
                     None => Fill::Null,
                 },
+                // A table this database does not have (or does not seed): nothing to point at.
+                _ if col.nullable => Fill::Null,
                 _ => Fill::Value(Sem::Uuid),
             };
             tables[i].columns[c].fill = fill;
@@ -465,10 +514,34 @@ fn is_serial(default: Option<&str>) -> bool {
 fn unique_columns(table: &Table) -> BTreeSet<&str> {
     let mut out: BTreeSet<&str> =
         table.unique_constraints.iter().filter(|u| u.columns.len() == 1).map(|u| u.columns[0].as_str()).collect();
-    out.extend(
-        table.indexes.iter().filter(|i| i.unique && !i.primary && i.columns.len() == 1).map(|i| i.columns[0].as_str()),
-    );
+    // A single-column primary key is unique too (its index is unique).
+    out.extend(table.indexes.iter().filter(|i| i.unique && i.columns.len() == 1).map(|i| i.columns[0].as_str()));
     out
+}
+
+/// The first two columns of a composite primary key or unique constraint that
+/// are both references to planned tables (a join table): the first runs
+/// through parents in blocks, the second through parents in turn, so no pair repeats.
+fn composite_pair<'t>(table: &'t Table, index: &BTreeMap<&str, usize>) -> Vec<&'t str> {
+    let fk_to_planned = |c: &str| {
+        table
+            .foreign_keys
+            .iter()
+            .any(|f| f.columns.len() == 1 && f.columns[0] == c && index.contains_key(f.ref_table.as_str()))
+    };
+    let keys = table
+        .primary_key
+        .iter()
+        .map(|p| &p.columns)
+        .chain(table.unique_constraints.iter().map(|u| &u.columns))
+        .chain(table.indexes.iter().filter(|i| i.unique).map(|i| &i.columns));
+    for cols in keys.filter(|c| c.len() >= 2) {
+        let refs: Vec<&str> = cols.iter().map(String::as_str).filter(|c| fk_to_planned(c)).take(2).collect();
+        if refs.len() == 2 {
+            return refs;
+        }
+    }
+    Vec::new()
 }
 
 /// The parent a table's rows belong to: the one a ratio names, else the first
@@ -509,27 +582,32 @@ fn rows_for(
 
 /// Rows scaled by a ratio.
 pub(crate) fn scaled(base: u64, ratio: f64) -> u64 {
+    // `as` saturates: a ratio past u64 is u64::MAX rows, refused by the count's range long before.
     ((base as f64) * ratio).round() as u64
 }
 
 /// A unique reference gives at most one row per parent.
 pub(crate) fn cap(tables: &[TablePlan], i: usize, rows: u64) -> u64 {
-    tables[i]
-        .columns
-        .iter()
-        .filter_map(|c| match c.fill {
-            Fill::Ref { parent, link: Link::OneToOne, .. } if tables[parent].source == Source::Generate => {
+    let parent_rows = |link: Link| {
+        tables[i].columns.iter().find_map(|c| match c.fill {
+            Fill::Ref { parent, link: l, .. } if l == link && tables[parent].source == Source::Generate => {
                 Some(tables[parent].rows)
             }
             _ => None,
         })
-        .fold(rows, u64::min)
+    };
+    match (parent_rows(Link::Spread), parent_rows(Link::OneToOne)) {
+        // A pair of references: at most every pair once.
+        (Some(a), Some(b)) => rows.min(a.saturating_mul(b)),
+        (None, Some(b)) => rows.min(b),
+        _ => rows,
+    }
 }
 
 fn default_rows(tables: &[TablePlan], i: usize, people: Bands, count: u64) -> (u64, Option<(usize, f64)>) {
     let t = &tables[i];
     if let Some((_, p)) = t.primary {
-        return (tables[p].rows * 2, Some((p, 2.0)));
+        return (tables[p].rows.saturating_mul(2), Some((p, 2.0)));
     }
     if t.columns.iter().any(|c| matches!(c.fill, Fill::Ref { .. } | Fill::Inherit { .. })) {
         return (people.patients, None);

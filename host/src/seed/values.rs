@@ -47,6 +47,8 @@ pub(crate) enum Sem {
     },
     /// An integer in a range.
     Range(i64, i64),
+    /// The row's number, from 1: unique.
+    RowNumber,
     /// Money in whole units, in a range.
     Money(i64, i64),
     Title,
@@ -195,6 +197,7 @@ pub(crate) fn semantic(table: &str, column: &str, ty: &Type, default: Option<&st
                 Sem::After
             }
         }
+        Type::Int { .. } if unique => Sem::RowNumber,
         Type::Int { .. } => {
             if has("duration") {
                 let minutes = has("encounter") || has("minute") || default.is_some_and(|d| d.parse::<i64>().is_ok());
@@ -275,6 +278,7 @@ fn table_named(stem: &str) -> String {
 
 fn shape_of(n: &str) -> &'static str {
     const SHAPES: &[&str] = &[
+        "values",
         "prescriptions",
         "attachments",
         "documents",
@@ -353,6 +357,8 @@ fn text_semantic(table: &str, n: &str, unique: bool) -> Sem {
         Sem::OneOf(words::TIMEZONES)
     } else if has("location") || has("address") || has("pharmacy") {
         Sem::OneOf(words::CITIES)
+    } else if n == "unit" {
+        Sem::OneOf(&["mmHg", "mg/dL", "%", "kg", "bpm", "°C"])
     } else if has("algorithm") {
         Sem::OneOf(words::ALGORITHMS)
     } else if n == "model" {
@@ -475,6 +481,7 @@ impl Sem {
             Sem::Duration { minutes: true } => "the row's duration in minutes".to_owned(),
             Sem::Duration { minutes: false } => "the row's duration in seconds".to_owned(),
             Sem::Range(lo, hi) => format!("{lo} to {}", hi - 1),
+            Sem::RowNumber => "the row number, unique".to_owned(),
             Sem::Money(lo, hi) => format!("an amount from {lo} to {hi}"),
             Sem::Serial(p) => format!("{p}-..., unique per row"),
             Sem::Hex(n) => format!("{n} hex digits, unique per row"),
@@ -520,6 +527,7 @@ impl Sem {
             Sem::Birth => time(ty, g.range(day(1938, 1, 1), day(2006, 1, 1)) / DAY * DAY),
             Sem::Duration { minutes } => Value::Int(if *minutes { m.minutes } else { m.minutes * 60 }),
             Sem::Range(lo, hi) => number(ty, g.range(*lo, *hi), 0),
+            Sem::RowNumber => number(ty, i64::try_from(r.row).unwrap_or(i64::MAX).saturating_add(1), 0),
             Sem::Money(lo, hi) => number(ty, g.range(lo * 100, hi * 100), 2),
             Sem::Title => text((*g.pick(words::TASK_TITLES)).to_owned()),
             Sem::Sentence => text((*g.pick(words::SENTENCES)).to_owned()),
@@ -564,7 +572,10 @@ impl Sem {
             Sem::Codes(list) => {
                 let n = g.range(1, 4) as usize;
                 let items: Vec<String> = (0..n).map(|_| format!("\"{}\"", g.pick(list))).collect();
-                Value::Json(format!("[{}]", items.join(",")))
+                match ty {
+                    Type::JsonArray => Value::Texts(items),
+                    _ => Value::Json(format!("[{}]", items.join(","))),
+                }
             }
             Sem::Entries(shape) => {
                 let n = g.range(0, 3) as usize;
@@ -635,6 +646,7 @@ fn plain(g: &mut Gen, ty: &Type) -> Value {
         Type::Text { .. } => Value::Text((*g.pick(words::WORDS)).to_owned()),
         Type::Uuid => Value::Uuid(g.uuid()),
         Type::Json => Value::Json("{}".to_owned()),
+        Type::Bytes => Value::Text(format!("{:016x}", g.next_u64())),
         _ => Value::Null,
     }
 }

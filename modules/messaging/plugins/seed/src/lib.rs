@@ -77,6 +77,7 @@ impl Seed for Messaging {
                 let id = g.uuid();
                 let thread = *g.pick(THREADS);
                 let mut at = g.range(day(2024, 6, 1), day(2026, 5, 1));
+                let opened = at;
                 let read_upto = g.range(1, thread.len() as i64 + 1) as usize;
                 let mut previous = None;
                 let mut last = (id, String::new(), at);
@@ -94,7 +95,7 @@ impl Seed for Messaging {
                     previous = Some(message);
                     at += g.range(HOUR / 12, 6 * HOUR);
                 }
-                conversations.push(id, patient, provider, last, unread);
+                conversations.push(id, patient, provider, opened, last, unread);
             }
             write(conversations.batch())?;
             write(messages.batch())?;
@@ -112,15 +113,25 @@ struct Conversations {
     id: Vec<Uuid>,
     patient: Vec<Uuid>,
     provider: Vec<Uuid>,
+    opened: Vec<i64>,
     last: Vec<(Uuid, String, i64)>,
     unread: Vec<(i64, i64)>,
 }
 
 impl Conversations {
-    fn push(&mut self, id: Uuid, patient: Uuid, provider: Uuid, last: (Uuid, String, i64), unread: (i64, i64)) {
+    fn push(
+        &mut self,
+        id: Uuid,
+        patient: Uuid,
+        provider: Uuid,
+        opened: i64,
+        last: (Uuid, String, i64),
+        unread: (i64, i64),
+    ) {
         self.id.push(id);
         self.patient.push(patient);
         self.provider.push(provider);
+        self.opened.push(opened);
         self.last.push(last);
         self.unread.push(unread);
     }
@@ -135,6 +146,7 @@ impl Conversations {
             .timestamp("lastMessageAt", self.last.iter().map(|l| Some(l.2)))
             .integer("patientUnreadCount", self.unread.iter().map(|u| Some(u.0)))
             .integer("providerUnreadCount", self.unread.iter().map(|u| Some(u.1)))
+            .timestamp("createdAt", self.opened.iter().copied().map(Some))
             .timestamp("updatedAt", self.last.iter().map(|l| Some(l.2)))
     }
 }

@@ -1,0 +1,16 @@
+-- ai-conversations 1.1.0 down: back to 1.0.0 exactly: lengths, ON DELETE behaviour,
+-- column types; values are kept (a value longer than its old limit stops
+-- the rollback with PostgreSQL's message, and nothing is changed).
+ALTER TABLE "ai_conversations"
+    ALTER COLUMN "model" TYPE varchar(100);
+ALTER TABLE "ai_conversations"
+    DROP CONSTRAINT "FK_ai_conversations_userId",
+    ADD CONSTRAINT "FK_ai_conversations_userId" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE;
+DROP INDEX "IDX_ai_conversations_vitalReadingId";
+ALTER TABLE "ai_conversations" DROP CONSTRAINT "FK_ai_conversations_vitalReadingId";
+DROP INDEX "IDX_ai_conversations_alertId";
+ALTER TABLE "ai_conversations" DROP CONSTRAINT "FK_ai_conversations_alertId";
+
+ALTER TABLE "ai_messages"
+    ALTER COLUMN "model" TYPE varchar(100),
+    ALTER COLUMN "errorCode" TYPE varchar(100);

@@ -1,0 +1,29 @@
+-- claims 1.1.0: what VytalWatch's application needs of these tables.
+--
+-- Widened: varchar(n) columns the application puts no limit on become
+-- varchar. Dropping a length limit needs no table rewrite and no index
+-- rebuild: the lock is brief whatever the size of the table.
+-- Records outlive accounts: foreign keys to users that deleted (or
+-- cleared) a patient's records with the account now refuse the
+-- deletion while records remain (NO ACTION). Each is re-added and checked
+-- in the same statement as its drop.
+
+-- claims
+ALTER TABLE "claims"
+    ALTER COLUMN "claimNumber" TYPE varchar,
+    ALTER COLUMN "primaryInsuranceName" TYPE varchar,
+    ALTER COLUMN "primaryInsuranceId" TYPE varchar,
+    ALTER COLUMN "primaryGroupNumber" TYPE varchar,
+    ALTER COLUMN "secondaryInsuranceName" TYPE varchar,
+    ALTER COLUMN "secondaryInsuranceId" TYPE varchar,
+    ALTER COLUMN "submittedBy" TYPE varchar,
+    ALTER COLUMN "submissionMethod" TYPE varchar,
+    ALTER COLUMN "clearinghouseId" TYPE varchar,
+    ALTER COLUMN "denialReason" TYPE varchar,
+    ALTER COLUMN "appealReason" TYPE varchar,
+    ALTER COLUMN "appealOutcome" TYPE varchar;
+ALTER TABLE "claims"
+    DROP CONSTRAINT "FK_claims_patientId",
+    ADD CONSTRAINT "FK_claims_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id"),
+    DROP CONSTRAINT "FK_claims_providerId",
+    ADD CONSTRAINT "FK_claims_providerId" FOREIGN KEY ("providerId") REFERENCES "users" ("id");

@@ -1,0 +1,33 @@
+-- messaging 1.1.0: what VytalWatch's application needs of these tables.
+--
+-- Widened: varchar(n) columns the application puts no limit on become
+-- varchar. Dropping a length limit needs no table rewrite and no index
+-- rebuild: the lock is brief whatever the size of the table.
+-- Records outlive accounts: foreign keys to users that deleted (or
+-- cleared) a patient's records with the account now refuse the
+-- deletion while records remain (NO ACTION). Each is re-added and checked
+-- in the same statement as its drop.
+-- messages.conversationId no longer cascades either: deleting a conversation
+-- is refused while it holds messages, which are part of the patient's
+-- record. messages.replyToMessageId keeps ON DELETE SET NULL: a reply
+-- survives the message it answered.
+
+-- conversations
+ALTER TABLE "conversations"
+    ALTER COLUMN "encryptionKeyId" TYPE varchar;
+ALTER TABLE "conversations"
+    DROP CONSTRAINT "FK_conversations_patientId",
+    ADD CONSTRAINT "FK_conversations_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id"),
+    DROP CONSTRAINT "FK_conversations_providerId",
+    ADD CONSTRAINT "FK_conversations_providerId" FOREIGN KEY ("providerId") REFERENCES "users" ("id");
+
+-- messages
+ALTER TABLE "messages"
+    ALTER COLUMN "iv" TYPE varchar,
+    ALTER COLUMN "authTag" TYPE varchar,
+    ALTER COLUMN "ipAddress" TYPE varchar;
+ALTER TABLE "messages"
+    DROP CONSTRAINT "FK_messages_conversationId",
+    ADD CONSTRAINT "FK_messages_conversationId" FOREIGN KEY ("conversationId") REFERENCES "conversations" ("id"),
+    DROP CONSTRAINT "FK_messages_senderId",
+    ADD CONSTRAINT "FK_messages_senderId" FOREIGN KEY ("senderId") REFERENCES "users" ("id");

@@ -1,0 +1,255 @@
+//! The application runs on it: a fresh database holds what VytalWatch's
+//! application reads and writes (`tests/reference/app-catalog.json`), and a
+//! 1.0.0 database with rows in every table upgrades to it and back with
+//! every row and value intact.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use vytal_host::seed::{SeedOptions, Silent};
+use vytal_host::{Quiet, RunOptions};
+
+use crate::schema::{RECORD_MODULES, describe, diff, normalise, plan_at_1_0_0, record_modules};
+use crate::support::{TestDb, expect_code, host};
+
+const APP: &str = include_str!("../reference/app-catalog.json");
+const REFERENCE: &str = include_str!("../reference/catalog.json");
+
+/// Columns whose entity says `varchar` but that stay `uuid`: stricter, and the
+/// application only ever stores UUIDs in them (README, "The application's schema").
+const STRICTER_UUID: &[&str] = &[
+    "ai_conversations.lastMessageId",
+    "ai_conversations.patientId",
+    "ai_conversations.providerId",
+    "ai_conversations.vitalReadingId",
+    "ai_conversations.alertId",
+    "clinical_notes.originalNoteId",
+    "clinical_notes.supersededBy",
+    "clinical_notes.previousVersionId",
+    "conversations.lastMessageId",
+];
+
+/// Foreign keys to users that may still cascade, and why: a device token is
+/// only a way to reach a device, and must go with the account.
+const CASCADE_ALLOWED: &[&str] = &["device_tokens.userId"];
+
+/// Whether a column of type `ours` can take every value the application writes as `app`.
+fn writable(app: &str, ours: &str) -> bool {
+    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_owned();
+    if app == ours {
+        return true;
+    }
+    match (app, ours) {
+        // No length cap where the application has none: text or varchar without a length.
+        ("character varying", "text") | ("text", "character varying") => true,
+        // The application reads both.
+        ("timestamp without time zone", "timestamp with time zone") => true,
+        // The entity says jsonb[], but its driver writes a JSON array, which only jsonb takes.
+        ("jsonb[]", "jsonb") => true,
+        _ => base(app) == base(ours) && !ours.contains('(') && !app.contains('('),
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_database_holds_what_the_application_reads_and_writes() {
+    let db = TestDb::new("app_fresh").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    let app: Value = serde_json::from_str(APP).unwrap();
+    let ours = describe(&db, &[]).await;
+    let table = |v: &Value, name: &str| v["tables"].as_array().unwrap().iter().find(|t| t["name"] == name).cloned();
+    let mut problems = Vec::new();
+    for t in app["tables"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let Some(o) = table(&ours, name) else {
+            problems.push(format!("missing table {name}"));
+            continue;
+        };
+        for c in t["columns"].as_array().unwrap() {
+            let col = c["name"].as_str().unwrap();
+            let Some(oc) = o["columns"].as_array().unwrap().iter().find(|x| x["name"] == col) else {
+                problems.push(format!("missing column {name}.{col}"));
+                continue;
+            };
+            let (at, ot) = (c["type"].as_str().unwrap(), oc["type"].as_str().unwrap());
+            let qualified = format!("{name}.{col}");
+            let stricter = STRICTER_UUID.contains(&qualified.as_str()) && at == "character varying" && ot == "uuid";
+            if !writable(at, ot) && !stricter {
+                problems.push(format!("{qualified}: the application writes {at}, the column is {ot}"));
+            }
+            if c["nullable"] == true && oc["nullable"] == false {
+                problems.push(format!("{qualified}: the application may leave it NULL, the column is NOT NULL"));
+            }
+        }
+    }
+    // Enum labels: every label the application uses exists.
+    for e in app["enum_types"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        let Some(oe) = ours["enum_types"].as_array().unwrap().iter().find(|x| x["name"] == name) else {
+            problems.push(format!("missing enum type {name}"));
+            continue;
+        };
+        for l in e["labels"].as_array().unwrap() {
+            if !oe["labels"].as_array().unwrap().contains(l) {
+                problems.push(format!("{name}: missing label {l}"));
+            }
+        }
+    }
+    // Records outlive accounts: no foreign key to users deletes or clears a record.
+    for t in ours["tables"].as_array().unwrap() {
+        for f in t["foreign_keys"].as_array().unwrap() {
+            let at = format!("{}.{}", t["name"].as_str().unwrap(), f["columns"][0].as_str().unwrap());
+            if f["ref_table"] == "users" && f["on_delete"] != "NO ACTION" && !CASCADE_ALLOWED.contains(&at.as_str()) {
+                problems.push(format!("{at} -> users ON DELETE {}", f["on_delete"]));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+
+    // And it behaves so: a user with a record cannot be deleted; their device tokens go with them.
+    db.exec("INSERT INTO users (id, email, \"firstName\", \"lastName\") VALUES ('00000000-0000-4000-8000-000000000001', 'p@example.org', 'P', 'Q')").await;
+    db.exec("INSERT INTO device_tokens (\"userId\", token, platform) VALUES ('00000000-0000-4000-8000-000000000001', 't1', 'ios')").await;
+    db.exec("INSERT INTO consents (\"userId\", type, version, \"consentText\") VALUES ('00000000-0000-4000-8000-000000000001', 'treatment', '1', 'I agree')").await;
+    let mut c = db.conn().await;
+    let err = sqlx::raw_sql("DELETE FROM users").execute(&mut c).await.unwrap_err().to_string();
+    assert!(err.contains("FK_consents_userId"), "{err}");
+    sqlx::raw_sql("DELETE FROM consents; DELETE FROM users").execute(&mut c).await.unwrap();
+    assert_eq!(db.count("SELECT count(*) FROM device_tokens").await, 0, "tokens went with the account");
+    drop(c);
+    // A user's application-side columns are there with their defaults.
+    db.exec("INSERT INTO users (email, \"firstName\", \"lastName\") VALUES ('n@example.org', 'N', 'M')").await;
+    assert_eq!(db.count("SELECT count(*) FROM users WHERE status = 'pending' AND NOT \"mfaEnabled\"").await, 1);
+    db.drop().await;
+}
+
+/// Each 1.0.0 table's rows, hashed column by column as JSON values: a
+/// `jsonb[]` and the `jsonb` array it becomes hash the same.
+async fn values(db: &TestDb) -> BTreeMap<String, (i64, String)> {
+    let reference: Value = serde_json::from_str(REFERENCE).unwrap();
+    let mut out = BTreeMap::new();
+    let mut c = db.conn().await;
+    for t in reference["tables"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let cols: Vec<String> = t["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("to_jsonb(\"{}\")", c["name"].as_str().unwrap()))
+            .collect();
+        let sql = format!(
+            "SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM (SELECT jsonb_build_array({}) AS x FROM \"{name}\") s",
+            cols.join(", ")
+        );
+        let (n, h): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap();
+        out.insert(name.to_owned(), (n, h));
+    }
+    out
+}
+
+/// Every table's rows exactly as stored.
+async fn rows(db: &TestDb, tables: &[&str]) -> Vec<String> {
+    let mut c = db.conn().await;
+    let mut out = Vec::new();
+    for t in tables {
+        let sql = format!("SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{t}\" t");
+        out.push(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
+    let db = TestDb::new("app_upgrade").await;
+    // 1.0.0 of the old suite's modules, with rows in every table (amendments arrays included).
+    let old = plan_at_1_0_0();
+    vytal_host::run(&old, &db.target(), &record_modules(), &mut Quiet).await.unwrap();
+    let options = SeedOptions { count: 15, seed: 5, ..SeedOptions::default() };
+    vytal_host::seed::seed(&old, &db.target(), &options, &mut Silent).await.unwrap();
+    let mut tables: Vec<&str> = vec!["users"];
+    let reference: Value = serde_json::from_str(REFERENCE).unwrap();
+    tables.extend(reference["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()));
+    for t in &tables {
+        assert!(db.count(&format!("SELECT count(*) FROM \"{t}\"")).await > 0, "{t} holds rows");
+    }
+    // Arrays of JSON documents, empty arrays and NULLs, for the jsonb[] -> jsonb conversion.
+    db.exec(
+        "UPDATE clinical_notes SET amendments = CASE WHEN random() < 0.5 \
+             THEN ARRAY['{\"at\": 1720000000000, \"reason\": \"typo\"}'::jsonb, '{\"at\": 1720000500000, \"by\": \"dr\"}'::jsonb] \
+             ELSE '{}'::jsonb[] END WHERE ctid IN (SELECT ctid FROM clinical_notes LIMIT 20);
+         UPDATE encryption_keys SET \"auditLog\" = ARRAY['{\"action\": \"rotated\"}'::jsonb]",
+    )
+    .await;
+    assert!(db.count("SELECT count(*) FROM clinical_notes WHERE cardinality(amendments) > 0").await > 0);
+    assert!(db.count("SELECT count(*) FROM clinical_notes WHERE cardinality(amendments) = 0").await > 0);
+    let before_values = values(&db).await;
+    let before_rows = rows(&db, &tables).await;
+    let files =
+        "SELECT array_agg(relfilenode::int8 ORDER BY relname)::text FROM pg_class WHERE relname IN ('tasks', 'claims')";
+    let files_before: String = sqlx::query_scalar(files).fetch_one(&mut db.conn().await).await.unwrap();
+
+    // Up to what the build carries.
+    let out = expect_code(&host(Some(&db), &["run"]), 0);
+    assert!(out.contains("applied 16 migration(s)"), "{out}");
+    assert_eq!(values(&db).await, before_values, "every row and value is there after the upgrade");
+    assert_eq!(
+        db.count("SELECT count(*) FROM clinical_notes WHERE jsonb_typeof(amendments) <> 'array'").await,
+        0,
+        "amendments are JSON arrays now"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM users WHERE status <> 'active'").await,
+        0,
+        "existing accounts stay usable"
+    );
+    // Widening a varchar and changing ON DELETE rewrite nothing.
+    let files_after: String = sqlx::query_scalar(files).fetch_one(&mut db.conn().await).await.unwrap();
+    assert_eq!(files_after, files_before);
+    expect_code(&host(Some(&db), &["verify"]), 0);
+
+    // And back: every module to 1.0.0, the new ones removed.
+    for m in RECORD_MODULES {
+        expect_code(&host(Some(&db), &["rollback", "--to", &format!("{m}@1.0.0")]), 0);
+    }
+    for m in ["monitoring", "billing", "notifications", "audit"] {
+        expect_code(&host(Some(&db), &["rollback", "--module", m]), 0);
+    }
+    assert_eq!(db.ledger().await.len(), 12);
+    let expected = normalise(serde_json::from_str(REFERENCE).unwrap());
+    let found = normalise(describe(&db, &["users", "users_role_enum"]).await);
+    let mut differences = Vec::new();
+    diff("catalog", &expected, &found, &mut differences);
+    assert!(differences.is_empty(), "back at 1.0.0, the schema of record:\n{}", differences.join("\n"));
+    assert_eq!(rows(&db, &tables).await, before_rows, "every row exactly as it was, arrays included");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_upgrade_refuses_a_users_column_of_another_type() {
+    let db = TestDb::new("app_users_type").await;
+    let old = plan_at_1_0_0();
+    vytal_host::run(
+        &old,
+        &db.target(),
+        &RunOptions { modules: vec!["core".into()], ..RunOptions::default() },
+        &mut Quiet,
+    )
+    .await
+    .unwrap();
+    // The application added two of the columns: one as it needs it, one not.
+    db.exec("ALTER TABLE users ADD COLUMN \"mfaEnabled\" boolean NOT NULL DEFAULT true, ADD COLUMN npi integer").await;
+    let o = host(Some(&db), &["run", "--module", "core"]);
+    expect_code(&o, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("users.\"npi\" already exists as integer, but the application needs character varying"),
+        "{err}"
+    );
+    assert_eq!(db.ledger().await, vec!["core/0001"]);
+    db.exec("ALTER TABLE users ALTER COLUMN npi TYPE varchar").await;
+    expect_code(&host(Some(&db), &["run", "--module", "core"]), 0);
+    // The column that was there as needed is kept as it was, default included.
+    assert_eq!(
+        db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'mfaEnabled' AND column_default = 'true'").await,
+        1
+    );
+    db.drop().await;
+}
