@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 }
 
 /// Builds a plugin of tests/plugins once per test run (builds are serialised: they share a target folder).
-fn guest(name: &str) -> PathBuf {
+pub fn guest(name: &str) -> PathBuf {
     static BUILD: Mutex<()> = Mutex::new(());
     let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let dir = root().join("tests/plugins").join(name);

@@ -617,6 +617,9 @@ impl Run<'_> {
             columns: BTreeMap::new(),
         };
         let Some(key) = table.primary_key.as_deref() else { return Ok(empty()) };
+        if let Some(keys) = self.earlier_seed(table).await? {
+            return Ok(keys);
+        }
         let key = quote(key);
         let role = table.columns.iter().any(|c| c.name == "role");
         let mut select = format!("{key}::text, {}", if role { "\"role\"::text" } else { "NULL::text" });
@@ -651,6 +654,35 @@ impl Run<'_> {
         let all = Cells::from_text(all.into_iter().map(Some).collect());
         let columns = columns.into_iter().map(|(c, v)| (c, Cells::from_text(v))).collect();
         Ok(Keys::Loaded { all, patients, staff, columns })
+    }
+
+    /// `users` as an earlier seed with the same seed and count left it: then its
+    /// rows are what this seed would write, and references into it are the
+    /// same as if it had written them (the same seed gives the same rows,
+    /// whether `users` was generated now or before).
+    async fn earlier_seed(&mut self, table: &plan::TablePlan) -> Result<Option<Keys>, SeedError> {
+        let (Some(k), true) = (table.key, table.name == "users") else { return Ok(None) };
+        let bands = plan::bands(self.options.count);
+        let rows = bands.patients + bands.staff + bands.admins;
+        if rows == 0 {
+            return Ok(None);
+        }
+        let text = |(hi, lo): (u64, u64)| format!("{hi:016x}{lo:016x}");
+        let (first, last) =
+            (values::key(self.options.seed, table.salt, 0), values::key(self.options.seed, table.salt, rows - 1));
+        let sql = format!(
+            "SELECT count(*) = $1 AND count(*) FILTER (WHERE {col} IN ($2::uuid, $3::uuid)) = 2 FROM {}",
+            quote(&table.name),
+            col = quote(&table.columns[k].name)
+        );
+        let same: bool = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+            .bind(text(first))
+            .bind(text(last))
+            .fetch_one(self.conn()?)
+            .await
+            .map_err(SessionError::during("reading keys of a referenced table"))?;
+        Ok(same.then_some(Keys::Formula { rows, bands: Some(bands) }))
     }
 
     /// Writes a generated table, a chunk per COPY.
