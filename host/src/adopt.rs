@@ -94,15 +94,19 @@ pub enum AdoptError {
     },
 }
 
-/// Whether every difference of `module` is a whole object (table, enum type,
-/// extension) that is missing: the module's objects are not there at all.
+/// Whether none of `module`'s tables, enum types and extensions is there:
+/// each one it creates is reported missing.
 fn absent(c: &replay::Comparison, module: &ModuleName) -> bool {
-    let mut drifts = c.drift.iter().filter(|d| d.owner.as_ref() == Some(module)).peekable();
-    drifts.peek().is_some()
-        && drifts.all(|d| {
-            matches!(d.change, Change::Missing { .. })
-                && matches!(d.kind, ObjectKind::Table | ObjectKind::EnumType | ObjectKind::Extension)
+    let missing = |kind: ObjectKind, name: &str| {
+        c.drift.iter().any(|d| {
+            d.owner.as_ref() == Some(module)
+                && d.kind == kind
+                && d.object == name
+                && matches!(d.change, Change::Missing { .. })
         })
+    };
+    let mut created = c.owners.owned_by(module.as_str()).peekable();
+    created.peek().is_some() && created.all(|(kind, name)| missing(kind, name))
 }
 
 fn describe_finding(f: &Finding) -> String {

@@ -166,6 +166,8 @@ pub(crate) struct Comparison {
     pub drift: Vec<Drift>,
     /// What the `selected` modules need from others and the live schema lacks.
     pub prerequisites: Vec<Drift>,
+    /// Which module creates which table, enum type and extension.
+    pub owners: Ownership,
 }
 
 /// Reads the live `public` schema over `live`, replays `migrations` next to
@@ -183,7 +185,7 @@ pub(crate) async fn compare(
     let expected = replay(migrations, settings, target, live).await?;
     let drift = diff(&expected.schema, &found, &expected.owners);
     let prerequisites = prerequisites(&expected.schema, &found, &expected.owners, selected);
-    Ok(Comparison { drift, prerequisites })
+    Ok(Comparison { drift, prerequisites, owners: expected.owners })
 }
 
 #[cfg(test)]

@@ -36,6 +36,10 @@ const CASCADE_ALLOWED: &[&str] = &["device_tokens.userId"];
 /// Whether a column of type `ours` can take every value the application writes as `app`.
 fn writable(app: &str, ours: &str) -> bool {
     let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_owned();
+    if app == "jsonb[]" {
+        // The entity says jsonb[], but its driver writes a JSON array, which only jsonb takes.
+        return ours == "jsonb";
+    }
     if app == ours {
         return true;
     }
@@ -44,8 +48,6 @@ fn writable(app: &str, ours: &str) -> bool {
         ("character varying", "text") | ("text", "character varying") => true,
         // The application reads both.
         ("timestamp without time zone", "timestamp with time zone") => true,
-        // The entity says jsonb[], but its driver writes a JSON array, which only jsonb takes.
-        ("jsonb[]", "jsonb") => true,
         _ => base(app) == base(ours) && !ours.contains('(') && !app.contains('('),
     }
 }
@@ -91,6 +93,34 @@ async fn a_fresh_database_holds_what_the_application_reads_and_writes() {
         for l in e["labels"].as_array().unwrap() {
             if !oe["labels"].as_array().unwrap().contains(l) {
                 problems.push(format!("{name}: missing label {l}"));
+            }
+        }
+    }
+    // What the application relies on being unique is unique; what it joins on has a foreign key.
+    let unique_sets = |t: &Value| -> Vec<Vec<String>> {
+        let cols = |v: &Value| v.as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let mut out: Vec<Vec<String>> =
+            t["unique_constraints"].as_array().unwrap().iter().map(|u| cols(&u["columns"])).collect();
+        out.extend(
+            t["indexes"].as_array().unwrap().iter().filter(|i| i["unique"] == true).map(|i| cols(&i["columns"])),
+        );
+        out
+    };
+    for t in app["tables"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let Some(o) = table(&ours, name) else { continue };
+        let ours_unique = unique_sets(&o);
+        for u in unique_sets(t) {
+            if !ours_unique.contains(&u) {
+                problems.push(format!("{name}: ({}) is unique for the application, not here", u.join(", ")));
+            }
+        }
+        for f in t["foreign_keys"].as_array().unwrap() {
+            let found = o["foreign_keys"].as_array().unwrap().iter().any(|g| {
+                g["columns"] == f["columns"] && g["ref_table"] == f["ref_table"] && g["ref_columns"] == f["ref_columns"]
+            });
+            if !found {
+                problems.push(format!("{name}: no foreign key {} -> {}", f["columns"], f["ref_table"]));
             }
         }
     }
@@ -162,7 +192,7 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
     // 1.0.0 of the old suite's modules, with rows in every table (amendments arrays included).
     let old = plan_at_1_0_0();
     vytal_host::run(&old, &db.target(), &record_modules(), &mut Quiet).await.unwrap();
-    let options = SeedOptions { count: 15, seed: 5, ..SeedOptions::default() };
+    let options = SeedOptions { count: 60, seed: 5, ..SeedOptions::default() };
     vytal_host::seed::seed(&old, &db.target(), &options, &mut Silent).await.unwrap();
     let mut tables: Vec<&str> = vec!["users"];
     let reference: Value = serde_json::from_str(REFERENCE).unwrap();
@@ -170,16 +200,23 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
     for t in &tables {
         assert!(db.count(&format!("SELECT count(*) FROM \"{t}\"")).await > 0, "{t} holds rows");
     }
-    // Arrays of JSON documents, empty arrays and NULLs, for the jsonb[] -> jsonb conversion.
+    // Arrays of JSON documents (order matters), empty arrays and NULLs, for the jsonb[] -> jsonb conversion.
     db.exec(
-        "UPDATE clinical_notes SET amendments = CASE WHEN random() < 0.5 \
-             THEN ARRAY['{\"at\": 1720000000000, \"reason\": \"typo\"}'::jsonb, '{\"at\": 1720000500000, \"by\": \"dr\"}'::jsonb] \
-             ELSE '{}'::jsonb[] END WHERE ctid IN (SELECT ctid FROM clinical_notes LIMIT 20);
-         UPDATE encryption_keys SET \"auditLog\" = ARRAY['{\"action\": \"rotated\"}'::jsonb]",
+        "UPDATE clinical_notes c SET amendments = CASE n.k % 3 \
+             WHEN 0 THEN ARRAY['{\"at\": 1720000000000, \"reason\": \"typo\"}'::jsonb, '{\"at\": 1720000500000, \"by\": \"dr\"}'::jsonb, '[1, 2]'::jsonb] \
+             WHEN 1 THEN '{}'::jsonb[] ELSE NULL END \
+         FROM (SELECT id, row_number() OVER (ORDER BY id) AS k FROM clinical_notes) n WHERE n.id = c.id;
+         UPDATE encryption_keys e SET \"auditLog\" = CASE n.k % 3 \
+             WHEN 0 THEN ARRAY['{\"action\": \"rotated\"}'::jsonb, '{\"action\": \"accessed\"}'::jsonb] \
+             WHEN 1 THEN '{}'::jsonb[] ELSE NULL END \
+         FROM (SELECT id, row_number() OVER (ORDER BY id) AS k FROM encryption_keys) n WHERE n.id = e.id",
     )
     .await;
-    assert!(db.count("SELECT count(*) FROM clinical_notes WHERE cardinality(amendments) > 0").await > 0);
-    assert!(db.count("SELECT count(*) FROM clinical_notes WHERE cardinality(amendments) = 0").await > 0);
+    for (table, col) in [("clinical_notes", "amendments"), ("encryption_keys", "\"auditLog\"")] {
+        for case in [format!("cardinality({col}) > 1"), format!("cardinality({col}) = 0"), format!("{col} IS NULL")] {
+            assert!(db.count(&format!("SELECT count(*) FROM {table} WHERE {case}")).await > 0, "{table}: {case}");
+        }
+    }
     let before_values = values(&db).await;
     let before_rows = rows(&db, &tables).await;
     let files =
@@ -188,7 +225,7 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
 
     // Up to what the build carries.
     let out = expect_code(&host(Some(&db), &["run"]), 0);
-    assert!(out.contains("applied 16 migration(s)"), "{out}");
+    assert!(out.contains("applied 26 migration(s)"), "{out}");
     assert_eq!(values(&db).await, before_values, "every row and value is there after the upgrade");
     assert_eq!(
         db.count("SELECT count(*) FROM clinical_notes WHERE jsonb_typeof(amendments) <> 'array'").await,
@@ -200,7 +237,7 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
         0,
         "existing accounts stay usable"
     );
-    // Widening a varchar and changing ON DELETE rewrite nothing.
+    // Widening a varchar and changing ON DELETE rewrite no table and rebuild no index.
     let files_after: String = sqlx::query_scalar(files).fetch_one(&mut db.conn().await).await.unwrap();
     assert_eq!(files_after, files_before);
     expect_code(&host(Some(&db), &["verify"]), 0);
@@ -234,8 +271,14 @@ async fn the_upgrade_refuses_a_users_column_of_another_type() {
     )
     .await
     .unwrap();
-    // The application added two of the columns: one as it needs it, one not.
-    db.exec("ALTER TABLE users ADD COLUMN \"mfaEnabled\" boolean NOT NULL DEFAULT true, ADD COLUMN npi integer").await;
+    // The application added three of the columns: two as it needs them (one without a time
+    // zone, which it reads alike), one not.
+    db.exec(
+        "ALTER TABLE users ADD COLUMN \"mfaEnabled\" boolean DEFAULT true, ADD COLUMN \"lastLoginAt\" timestamp, ADD COLUMN npi integer;
+         INSERT INTO users (email, \"firstName\", \"lastName\", \"mfaEnabled\", \"lastLoginAt\") VALUES
+             ('a@example.org', 'A', 'B', true, '2026-01-02 03:04:05'), ('c@example.org', 'C', 'D', NULL, NULL)",
+    )
+    .await;
     let o = host(Some(&db), &["run", "--module", "core"]);
     expect_code(&o, 2);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -246,10 +289,33 @@ async fn the_upgrade_refuses_a_users_column_of_another_type() {
     assert_eq!(db.ledger().await, vec!["core/0001"]);
     db.exec("ALTER TABLE users ALTER COLUMN npi TYPE varchar").await;
     expect_code(&host(Some(&db), &["run", "--module", "core"]), 0);
-    // The column that was there as needed is kept as it was, default included.
+    // The columns that were there keep their values; NULLs, default and nullability become the application's.
+    assert_eq!(db.count("SELECT count(*) FROM users WHERE email = 'a@example.org' AND \"mfaEnabled\" AND \"lastLoginAt\" = '2026-01-02 03:04:05'").await, 1);
     assert_eq!(
-        db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'mfaEnabled' AND column_default = 'true'").await,
+        db.count(
+            "SELECT count(*) FROM users WHERE email = 'c@example.org' AND NOT \"mfaEnabled\" AND status = 'active'"
+        )
+        .await,
         1
     );
+    assert_eq!(
+        db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'mfaEnabled' AND column_default = 'false' AND is_nullable = 'NO'").await,
+        1
+    );
+    // A users_status_enum of the application's own with other labels is refused too.
+    let other = TestDb::new("app_users_enum").await;
+    vytal_host::run(
+        &old,
+        &other.target(),
+        &RunOptions { modules: vec!["core".into()], ..RunOptions::default() },
+        &mut Quiet,
+    )
+    .await
+    .unwrap();
+    other.exec("CREATE TYPE users_status_enum AS ENUM ('active', 'banned')").await;
+    let o = host(Some(&other), &["run", "--module", "core"]);
+    expect_code(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("type users_status_enum already exists, but not as the enum"));
+    other.drop().await;
     db.drop().await;
 }

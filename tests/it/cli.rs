@@ -3,7 +3,7 @@
 use crate::support::{TestDb, expect_code, host, stderr, stdout};
 
 /// Every migration the build carries: 16 modules, 12 of them at 1.1.0.
-const ALL: usize = 28;
+const ALL: usize = 38;
 
 #[tokio::test]
 async fn fresh_database_applies_everything_then_nothing() {
@@ -92,7 +92,7 @@ async fn module_pulls_in_exactly_its_pending_requirements() {
     let applied = out.find("applied core/0001_create_users");
     assert!(listed.is_some() && listed < applied, "requirements are listed before anything runs:\n{out}");
     // medications 1.1.0 still requires only core ^1.0: core's 1.1.0 is not pulled in.
-    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "medications/0002"]);
+    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "medications/0002", "medications/0003"]);
     assert_eq!(db.tables().await, vec!["medication_adherence", "medication_schedules", "medications", "users"]);
 
     // tasks 1.1.0 requires monitoring (since 1.1.0): exactly that is pulled in.
@@ -103,7 +103,16 @@ async fn module_pulls_in_exactly_its_pending_requirements() {
     );
     assert_eq!(
         db.ledger().await,
-        vec!["core/0001", "medications/0001", "medications/0002", "monitoring/0001", "tasks/0001", "tasks/0002"]
+        vec![
+            "core/0001",
+            "medications/0001",
+            "medications/0002",
+            "medications/0003",
+            "monitoring/0001",
+            "tasks/0001",
+            "tasks/0002",
+            "tasks/0003"
+        ]
     );
 
     // monitoring itself requires core ^1.0 only: on a fresh database, core/0001 and nothing else.
@@ -134,7 +143,7 @@ async fn status_and_plan_report_and_check() {
     let plan = expect_code(&host(Some(&db), &["plan", "--module", "webrtc", "--check"]), 1);
     assert!(
         plan.contains(
-            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n   3. webrtc/0002_fit_the_application (1.1.0)\n3 migration(s) to apply"
+            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n   3. webrtc/0002_fit_the_application (1.1.0)\n   4. webrtc/0003_validate_foreign_keys (1.1.0)\n4 migration(s) to apply"
         ),
         "{plan}"
     );
@@ -241,9 +250,9 @@ fn new_scaffolds_the_next_migration() {
     let root_arg = root.to_str().unwrap();
     let out =
         expect_code(&host(None, &["new", "--module", "medications", "add_refill_reminders", "--root", root_arg]), 0);
-    let up = root.join("modules/medications/migrations/1.1.0/0003_add_refill_reminders.up.sql");
+    let up = root.join("modules/medications/migrations/1.1.0/0004_add_refill_reminders.up.sql");
     assert!(up.is_file(), "{out}");
-    assert!(root.join("modules/medications/migrations/1.1.0/0003_add_refill_reminders.down.sql").is_file());
+    assert!(root.join("modules/medications/migrations/1.1.0/0004_add_refill_reminders.down.sql").is_file());
     let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
@@ -275,7 +284,7 @@ async fn a_closed_stdout_does_not_cut_a_run_short() {
     assert_eq!(output.status.code(), Some(0), "stderr:\n{}", stderr(&output));
     assert_eq!(db.ledger().await.len(), ALL, "every migration was applied");
     assert_eq!(
-        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 28").await,
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 38").await,
         1,
         "and the run was recorded"
     );

@@ -108,11 +108,11 @@ async fn each_injected_drift_is_reported_exactly() {
         ),
         (
             "deleted ledger row",
-            "DELETE FROM vytal.migrations WHERE module = 'webrtc' AND id = '0002'",
+            "DELETE FROM vytal.migrations WHERE module = 'webrtc' AND id = '0003'",
             "webrtc",
             "history",
             "not applied",
-            "webrtc/0002_fit_the_application",
+            "webrtc/0003_validate_foreign_keys",
             Some("applied"),
             Some("pending"),
         ),

@@ -391,7 +391,8 @@ pub(crate) fn plan(
                         Fill::Null
                     }
                 } else {
-                    Fill::Value(semantic(name, &col.name, &ty, col.default.as_deref(), unique))
+                    let sem = semantic(name, &col.name, &ty, col.default.as_deref(), unique);
+                    Fill::Value(json_check(table, &col.name, sem))
                 };
             columns.push(ColPlan {
                 name: col.name.clone(),
@@ -499,6 +500,25 @@ pub(crate) fn plan(
         }
     }
     Ok(SeedPlan { tables, steps: order })
+}
+
+/// A JSON column a CHECK keeps an array (`jsonb_typeof(col) = 'array'`) gets
+/// arrays, one kept an object gets objects, whatever its name suggests.
+fn json_check(table: &Table, column: &str, sem: Sem) -> Sem {
+    let quoted = format!("\"{column}\"");
+    let bare = format!("({column})");
+    let checked = |kind: &str| {
+        table.check_constraints.iter().any(|c| {
+            c.definition.contains("jsonb_typeof")
+                && (c.definition.contains(&quoted) || c.definition.contains(&bare))
+                && c.definition.contains(&format!("'{kind}'"))
+        })
+    };
+    match sem {
+        Sem::Object(shape) if checked("array") => Sem::Entries(shape),
+        Sem::Entries(shape) if checked("object") => Sem::Object(shape),
+        other => other,
+    }
 }
 
 /// Whether the catalog gives `column` a default.

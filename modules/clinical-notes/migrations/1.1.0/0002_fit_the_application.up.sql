@@ -1,15 +1,16 @@
 -- clinical-notes 1.1.0: what VytalWatch's application needs of these tables.
 --
 -- Widened: varchar(n) columns the application puts no limit on become
--- varchar. Dropping a length limit needs no table rewrite and no index
--- rebuild: the lock is brief whatever the size of the table.
--- Records outlive accounts: foreign keys to users that deleted (or
--- cleared) a patient's records with the account now refuse the
--- deletion while records remain (NO ACTION). Each is re-added and checked
--- in the same statement as its drop.
--- `amendments` becomes jsonb holding a JSON array (jsonb[] could not be
--- written by the application's driver); every array converts element for
--- element, NULL stays NULL.
+-- varchar. Dropping a length limit rewrites no table and rebuilds no index:
+-- the ALTER holds its ACCESS EXCLUSIVE lock for milliseconds whatever the
+-- size of the table.
+-- Records outlive accounts: foreign keys to users that deleted (or cleared)
+-- a patient's records with the account now refuse the deletion while records
+-- remain (NO ACTION). Each is dropped and re-added NOT VALID in one
+-- statement: enforced at once for every write, checked against the rows
+-- already there by the next migration under a lock that lets reads and
+-- writes go on. (Dropping a foreign key briefly locks the referenced table
+-- too: users.)
 
 -- clinical_notes
 ALTER TABLE "clinical_notes"
@@ -20,7 +21,9 @@ ALTER TABLE "clinical_notes"
     ALTER COLUMN "billingNotes" TYPE varchar;
 ALTER TABLE "clinical_notes"
     DROP CONSTRAINT "FK_clinical_notes_patientId",
-    ADD CONSTRAINT "FK_clinical_notes_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id"),
+    ADD CONSTRAINT "FK_clinical_notes_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id") NOT VALID,
     DROP CONSTRAINT "FK_clinical_notes_providerId",
-    ADD CONSTRAINT "FK_clinical_notes_providerId" FOREIGN KEY ("providerId") REFERENCES "users" ("id");
-ALTER TABLE "clinical_notes" ALTER COLUMN "amendments" TYPE jsonb USING array_to_json("amendments")::jsonb;
+    ADD CONSTRAINT "FK_clinical_notes_providerId" FOREIGN KEY ("providerId") REFERENCES "users" ("id") NOT VALID;
+
+-- Changing a column's type drops its statistics, even without a rewrite.
+ANALYZE "clinical_notes";

@@ -1,6 +1,6 @@
--- consents 1.1.0 down: back to 1.0.0 exactly: lengths, ON DELETE behaviour,
--- column types; values are kept (a value longer than its old limit stops
--- the rollback with PostgreSQL's message, and nothing is changed).
+-- consents 1.1.0 down: lengths, ON DELETE behaviour and references back to 1.0.0,
+-- values kept. A value longer than its old limit stops the rollback with
+-- PostgreSQL's message, and nothing is changed; narrowing a column rescans the table.
 ALTER TABLE "consents"
     ALTER COLUMN "version" TYPE varchar(20),
     ALTER COLUMN "consentUrl" TYPE varchar(500),

@@ -1,5 +1,7 @@
 -- core 1.1.0 down: `users` back to its 1.0.0 columns. The 27 columns the
--- application added are dropped with their values; the rows stay.
+-- application uses are dropped with their values, including any that were
+-- there before 1.1.0 (an application's own column of the same name); the
+-- rows stay. Roll back with --dry-run first to read this.
 
 ALTER TABLE "users"
     DROP COLUMN "passwordHash",

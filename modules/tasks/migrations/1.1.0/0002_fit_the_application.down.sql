@@ -1,6 +1,6 @@
--- tasks 1.1.0 down: back to 1.0.0 exactly: lengths, ON DELETE behaviour,
--- column types; values are kept (a value longer than its old limit stops
--- the rollback with PostgreSQL's message, and nothing is changed).
+-- tasks 1.1.0 down: lengths, ON DELETE behaviour and references back to 1.0.0,
+-- values kept. A value longer than its old limit stops the rollback with
+-- PostgreSQL's message, and nothing is changed; narrowing a column rescans the table.
 ALTER TABLE "tasks"
     ALTER COLUMN "title" TYPE varchar(255),
     ALTER COLUMN "recurrencePattern" TYPE varchar(50);

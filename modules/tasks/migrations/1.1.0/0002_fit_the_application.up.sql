@@ -1,17 +1,23 @@
 -- tasks 1.1.0: what VytalWatch's application needs of these tables.
 --
 -- Widened: varchar(n) columns the application puts no limit on become
--- varchar. Dropping a length limit needs no table rewrite and no index
--- rebuild: the lock is brief whatever the size of the table.
--- Records outlive accounts: foreign keys to users that deleted (or
--- cleared) a patient's records with the account now refuse the
--- deletion while records remain (NO ACTION). Each is re-added and checked
--- in the same statement as its drop.
--- References into monitoring (vitalReadingId, alertId) get foreign keys
--- (ON DELETE SET NULL) and indexes. They are NOT VALID: enforced for every
--- new write, while values written before the monitoring tables existed
--- are left as they are; `ALTER TABLE ... VALIDATE CONSTRAINT` checks them
--- once any that point nowhere have been fixed. Requires monitoring ^1.0.
+-- varchar. Dropping a length limit rewrites no table and rebuilds no index:
+-- the ALTER holds its ACCESS EXCLUSIVE lock for milliseconds whatever the
+-- size of the table.
+-- Records outlive accounts: foreign keys to users that deleted (or cleared)
+-- a patient's records with the account now refuse the deletion while records
+-- remain (NO ACTION). Each is dropped and re-added NOT VALID in one
+-- statement: enforced at once for every write, checked against the rows
+-- already there by the next migration under a lock that lets reads and
+-- writes go on. (Dropping a foreign key briefly locks the referenced table
+-- too: users.)
+-- References into monitoring (vitalReadingId, alertId) get foreign keys (ON
+-- DELETE SET NULL) and indexes; the modules require monitoring ^1.0 from
+-- 1.1.0. They stay NOT VALID: enforced for every new write, while values
+-- written before the monitoring tables existed are left as they are; `ALTER
+-- TABLE ... VALIDATE CONSTRAINT` checks them once any that point nowhere
+-- have been fixed. The index build (CREATE INDEX in the migration's
+-- transaction) blocks writes to the table while it runs.
 
 -- tasks
 ALTER TABLE "tasks"
@@ -19,12 +25,15 @@ ALTER TABLE "tasks"
     ALTER COLUMN "recurrencePattern" TYPE varchar;
 ALTER TABLE "tasks"
     DROP CONSTRAINT "FK_tasks_assignedTo",
-    ADD CONSTRAINT "FK_tasks_assignedTo" FOREIGN KEY ("assignedTo") REFERENCES "users" ("id"),
+    ADD CONSTRAINT "FK_tasks_assignedTo" FOREIGN KEY ("assignedTo") REFERENCES "users" ("id") NOT VALID,
     DROP CONSTRAINT "FK_tasks_createdBy",
-    ADD CONSTRAINT "FK_tasks_createdBy" FOREIGN KEY ("createdBy") REFERENCES "users" ("id"),
+    ADD CONSTRAINT "FK_tasks_createdBy" FOREIGN KEY ("createdBy") REFERENCES "users" ("id") NOT VALID,
     DROP CONSTRAINT "FK_tasks_patientId",
-    ADD CONSTRAINT "FK_tasks_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id");
+    ADD CONSTRAINT "FK_tasks_patientId" FOREIGN KEY ("patientId") REFERENCES "users" ("id") NOT VALID;
 ALTER TABLE "tasks" ADD CONSTRAINT "FK_tasks_vitalReadingId" FOREIGN KEY ("vitalReadingId") REFERENCES "vital_readings" ("id") ON DELETE SET NULL NOT VALID;
 CREATE INDEX "IDX_tasks_vitalReadingId" ON "tasks" ("vitalReadingId");
 ALTER TABLE "tasks" ADD CONSTRAINT "FK_tasks_alertId" FOREIGN KEY ("alertId") REFERENCES "alerts" ("id") ON DELETE SET NULL NOT VALID;
 CREATE INDEX "IDX_tasks_alertId" ON "tasks" ("alertId");
+
+-- Changing a column's type drops its statistics, even without a rewrite.
+ANALYZE "tasks";

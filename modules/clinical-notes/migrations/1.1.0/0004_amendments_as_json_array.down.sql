@@ -1,13 +1,17 @@
--- encryption-keys 1.1.0 down: back to 1.0.0 exactly: lengths, ON DELETE behaviour,
--- column types; values are kept (a value longer than its old limit stops
--- the rollback with PostgreSQL's message, and nothing is changed).
+-- clinical-notes 1.1.0 down: `amendments` back to jsonb[], element for element (the
+-- table is rewritten again, under ACCESS EXCLUSIVE).
+
 -- jsonb (a JSON array) back to jsonb[], element for element; a subquery
 -- cannot appear in ALTER COLUMN ... USING, a function can. pg_temp: it
--- lives only as long as this connection.
+-- lives only as long as this connection, and is dropped at the end.
 CREATE OR REPLACE FUNCTION pg_temp.vytal_jsonb_array(doc jsonb) RETURNS jsonb[] LANGUAGE sql IMMUTABLE AS $fn$
     SELECT CASE WHEN doc IS NULL THEN NULL
                 ELSE coalesce((SELECT array_agg(e ORDER BY n) FROM jsonb_array_elements(doc) WITH ORDINALITY AS x(e, n)), '{}')
            END
 $fn$;
 
-ALTER TABLE "encryption_keys" ALTER COLUMN "auditLog" TYPE jsonb[] USING pg_temp.vytal_jsonb_array("auditLog");
+ALTER TABLE "clinical_notes"
+    DROP CONSTRAINT "CHK_clinical_notes_amendments_array",
+    ALTER COLUMN "amendments" TYPE jsonb[] USING pg_temp.vytal_jsonb_array("amendments");
+
+DROP FUNCTION pg_temp.vytal_jsonb_array(jsonb);

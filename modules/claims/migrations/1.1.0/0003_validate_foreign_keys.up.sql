@@ -1,0 +1,6 @@
+-- claims 1.1.0: check the rows already there against the foreign keys
+-- 0002 re-added NOT VALID. VALIDATE takes SHARE UPDATE EXCLUSIVE on the
+-- table (reads and writes go on) and ROW SHARE on users while it scans.
+-- A row pointing nowhere stops it, naming the constraint; nothing changes.
+ALTER TABLE "claims" VALIDATE CONSTRAINT "FK_claims_patientId";
+ALTER TABLE "claims" VALIDATE CONSTRAINT "FK_claims_providerId";

@@ -1,0 +1,6 @@
+-- clinical-notes 1.1.0: check the rows already there against the foreign keys
+-- 0002 re-added NOT VALID. VALIDATE takes SHARE UPDATE EXCLUSIVE on the
+-- table (reads and writes go on) and ROW SHARE on users while it scans.
+-- A row pointing nowhere stops it, naming the constraint; nothing changes.
+ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_patientId";
+ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_providerId";

@@ -1,0 +1,2 @@
+-- medications 1.1.0 down: nothing to undo. Validation changes no definition;
+-- 0002's down puts the 1.0.0 foreign keys back, validated.
