@@ -121,6 +121,18 @@ pub(crate) const HEADER_LEN: usize = 19;
 /// Bytes of the end marker every [`encode`] output ends with.
 pub(crate) const TRAILER_LEN: usize = 2;
 
+/// The binary COPY header: signature, flags, header extension length.
+pub(crate) fn header() -> Vec<u8> {
+    let mut h = Vec::with_capacity(HEADER_LEN);
+    h.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    h.extend_from_slice(&0i32.to_be_bytes());
+    h.extend_from_slice(&0i32.to_be_bytes());
+    h
+}
+
+/// The binary COPY end marker.
+pub(crate) const TRAILER: [u8; TRAILER_LEN] = (-1i16).to_be_bytes();
+
 /// Checks `batch` against `shape` and encodes it; returns the COPY statement, the bytes and the row count.
 /// Batches with the same columns can share one COPY: send the first without
 /// its last [`TRAILER_LEN`] bytes, the middle ones without header and trailer,
@@ -151,10 +163,8 @@ pub(crate) fn encode(shape: &Shape, batch: &Batch) -> Result<(String, Vec<u8>, u
             ));
         }
     }
-    let mut out = Vec::with_capacity(19 + rows * cols.len() * 12);
-    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    out.extend_from_slice(&0i32.to_be_bytes());
-    out.extend_from_slice(&0i32.to_be_bytes());
+    let mut out = Vec::with_capacity(HEADER_LEN + rows * cols.len() * 12);
+    out.extend_from_slice(&header());
     let fields = i16::try_from(cols.len()).map_err(|_| format!("the batch for `{t}` has too many columns"))?;
     for row in 0..rows {
         out.extend_from_slice(&fields.to_be_bytes());
@@ -162,7 +172,7 @@ pub(crate) fn encode(shape: &Shape, batch: &Batch) -> Result<(String, Vec<u8>, u
             field(&mut out, t, col, data, row)?;
         }
     }
-    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out.extend_from_slice(&TRAILER);
     let mut sql = format!("COPY \"{}\" (", t.replace('"', "\"\""));
     for (i, (col, _)) in cols.iter().enumerate() {
         let _ = write!(sql, "{}\"{}\"", if i > 0 { ", " } else { "" }, col.name.replace('"', "\"\""));

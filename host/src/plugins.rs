@@ -79,12 +79,30 @@ fn expect(plugin: Plugin<PgDb>, world: World) -> Result<Plugin<PgDb>, PluginErro
 /// Completes a plugin's batch before it is checked: adds the columns it left out.
 pub(crate) type Fill = Box<dyn FnMut(&mut Batch) -> Result<(), String> + Send>;
 
+/// Encoded rows of one table waiting for their COPY.
+struct Pending {
+    table: String,
+    /// The COPY statement (it names the columns).
+    sql: String,
+    /// Rows in binary COPY form, without header and end marker.
+    body: Vec<u8>,
+}
+
+/// Writes are held back up to this many bytes, then sent: one COPY per table
+/// rather than one per batch, since each COPY's end waits out TCP's delayed
+/// ACK (about 40 ms), while memory stays bounded.
+const PENDING_BYTES: usize = 16 << 20;
+
 /// What a seeder may write: its module's tables, and what it has written so far.
 pub(crate) struct WriteScope {
     module: String,
     tables: BTreeSet<String>,
     shapes: BTreeMap<String, copy::Shape>,
     fill: Option<Fill>,
+    /// Batches checked and encoded, not yet sent, in the order first written
+    /// (parents before children).
+    pending: Vec<Pending>,
+    pending_bytes: usize,
     /// Rows written, per table.
     pub(crate) written: BTreeMap<String, u64>,
     /// The first batch the host refused; the invocation fails on it even if the plugin carried on.
@@ -99,6 +117,8 @@ impl WriteScope {
             tables,
             shapes: BTreeMap::new(),
             fill: None,
+            pending: Vec::new(),
+            pending_bytes: 0,
             written: BTreeMap::new(),
             refused: None,
         }
@@ -226,15 +246,56 @@ impl PgDb {
             fill(&mut batch).map_err(|e| format!("filling the columns `{}` leaves out: {e}", batch.table))?;
         }
         let (sql, bytes, rows) = copy::encode(&scope.shapes[&batch.table], &batch)?;
-        let mut copy = self.conn.copy_in_raw(&sql).await.map_err(|e| message(&e))?;
-        if let Err(e) = copy.send(bytes).await {
-            let _ = copy.abort("the batch could not be sent").await;
-            return Err(message(&e));
+        let body = &bytes[copy::HEADER_LEN..bytes.len() - copy::TRAILER_LEN];
+        scope.pending_bytes += body.len();
+        match scope.pending.iter_mut().find(|p| p.table == batch.table && p.sql == sql) {
+            Some(p) => p.body.extend_from_slice(body),
+            None => scope.pending.push(Pending { table: batch.table.clone(), sql, body: body.to_vec() }),
         }
-        copy.finish().await.map_err(|e| copy_message(&e))?;
         let rows = u64::try_from(rows).unwrap_or(u64::MAX);
         *scope.written.entry(batch.table.clone()).or_default() += rows;
+        if scope.pending_bytes > PENDING_BYTES {
+            self.flush().await?;
+        }
         Ok(rows)
+    }
+
+    /// Sends the held-back rows, a COPY per table, parents first. A seeder's
+    /// invocation ends with this; its errors name the table and row, and,
+    /// like a refused batch, fail the invocation whatever the plugin does next.
+    pub(crate) async fn flush(&mut self) -> Result<(), String> {
+        let result = self.send_pending().await;
+        if let (Err(e), Some(scope)) = (&result, self.scope.as_mut())
+            && scope.refused.is_none()
+        {
+            scope.refused = Some(e.clone());
+        }
+        result
+    }
+
+    async fn send_pending(&mut self) -> Result<(), String> {
+        let Some(scope) = self.scope.as_mut() else { return Ok(()) };
+        let pending = std::mem::take(&mut scope.pending);
+        scope.pending_bytes = 0;
+        for p in pending {
+            let mut copy = self.conn.copy_in_raw(&p.sql).await.map_err(|e| message(&e))?;
+            let mut bytes = copy::header();
+            bytes.extend_from_slice(&p.body);
+            bytes.extend_from_slice(&copy::TRAILER);
+            drop(p.body);
+            if let Err(e) = copy.send(bytes).await {
+                let _ = copy.abort("the batch could not be sent").await;
+                return Err(message(&e));
+            }
+            copy.finish().await.map_err(|e| format!("writing `{}`: {}", p.table, copy_message(&e)))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a read may see rows still held back: its SQL names one of their tables.
+    fn reads_pending(&self, sql: &str) -> bool {
+        let sql = sql.to_ascii_lowercase();
+        self.scope.as_ref().is_some_and(|s| s.pending.iter().any(|p| sql.contains(&p.table.to_ascii_lowercase())))
     }
 }
 
@@ -259,6 +320,10 @@ pub(crate) fn copy_message(e: &sqlx::Error) -> String {
 
 impl Db for PgDb {
     async fn query(&mut self, sql: String, params: Vec<Option<String>>) -> Result<Rows, String> {
+        // A read that names a table with rows held back sees them.
+        if self.reads_pending(&sql) {
+            self.flush().await?;
+        }
         // A failed read must not abort the invocation's transaction, and a seeder's
         // transaction is read-write: each read gets a read-only savepoint.
         let begin = format!(

@@ -233,9 +233,10 @@ fn seed(
     }
     let _ = std::fs::remove_dir_all(&files);
     let total: u64 = last["rows"].as_object().map_or(0, |r| r.values().filter_map(serde_json::Value::as_u64).sum());
+    let tables = last["rows"].as_object().map_or(0, |r| r.len());
     let f = median(&mut floor);
     rows.push((
-        format!("psql \\copy (binary) of the same {total} rows, 18 tables (floor), median of {rounds}"),
+        format!("psql \\copy (binary) of the same {total} rows, {tables} tables (floor), median of {rounds}"),
         f,
         None,
     ));

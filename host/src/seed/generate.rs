@@ -35,14 +35,27 @@ pub(crate) enum Cells {
     Texts(Vec<Option<String>>),
 }
 
+impl Default for Cells {
+    fn default() -> Self {
+        Cells::Uuids(Vec::new())
+    }
+}
+
 impl Cells {
-    /// Values read as text: uuids when every one is a uuid.
-    pub(crate) fn from_text(values: Vec<Option<String>>) -> Cells {
-        let uuids: Option<Vec<Option<(u64, u64)>>> =
-            values.iter().map(|v| v.as_deref().map_or(Some(None), |t| parse_uuid(t).map(Some))).collect();
-        match uuids {
-            Some(u) => Cells::Uuids(u),
-            None => Cells::Texts(values),
+    /// Adds a value read as text: kept as 16 bytes while every value is a uuid.
+    pub(crate) fn push(&mut self, value: Option<String>) {
+        if let Cells::Uuids(v) = self {
+            match value.as_deref().map(parse_uuid) {
+                None => return v.push(None),
+                Some(Some(u)) => return v.push(Some(u)),
+                Some(None) => {
+                    let texts = v.iter().map(|u| u.map(uuid_text)).collect();
+                    *self = Cells::Texts(texts);
+                }
+            }
+        }
+        if let Cells::Texts(v) = self {
+            v.push(value);
         }
     }
 

@@ -611,7 +611,7 @@ impl Run<'_> {
     async fn keys(&mut self, plan: &SeedPlan, t: usize, inherited: &[String]) -> Result<Keys, SeedError> {
         let table = &plan.tables[t];
         let empty = || Keys::Loaded {
-            all: Cells::Texts(Vec::new()),
+            all: Cells::default(),
             patients: Vec::new(),
             staff: Vec::new(),
             columns: BTreeMap::new(),
@@ -626,33 +626,48 @@ impl Run<'_> {
         for c in inherited {
             select.push_str(&format!(", {}::text", quote(c)));
         }
-        let sql = format!("SELECT {select} FROM {} ORDER BY {key}", quote(&table.name));
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(self.conn()?)
+        // Through a cursor, a page at a time: only the compact keys are kept.
+        let declare = format!(
+            "DECLARE vytal_keys_{t} NO SCROLL CURSOR FOR SELECT {select} FROM {} ORDER BY {key}",
+            quote(&table.name)
+        );
+        // One cursor name per table: the driver prepares each FETCH once, with its row shape.
+        let fetch = format!("FETCH FORWARD 10000 FROM vytal_keys_{t}");
+        let reading = SessionError::during("reading keys of a referenced table");
+        sqlx::raw_sql(AssertSqlSafe(declare)).execute(self.conn()?).await.map_err(reading)?;
+        let (mut all, mut patients, mut staff) = (Cells::default(), Vec::new(), Vec::new());
+        let mut columns: BTreeMap<String, Cells> = inherited.iter().map(|c| (c.clone(), Cells::default())).collect();
+        let mut i = 0u32;
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(fetch.clone()))
+                .fetch_all(self.conn()?)
+                .await
+                .map_err(SessionError::during("reading keys of a referenced table"))?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let k: String = r.try_get(0).map_err(SessionError::during("reading keys"))?;
+                let role: Option<String> = r.try_get(1).map_err(SessionError::during("reading keys"))?;
+                match role.as_deref() {
+                    Some("patient") => patients.push(i),
+                    Some("provider" | "admin" | "superadmin" | "nurse" | "staff") => staff.push(i),
+                    _ => {}
+                }
+                for (n, c) in inherited.iter().enumerate() {
+                    let v: Option<String> = r.try_get(2 + n).map_err(SessionError::during("reading keys"))?;
+                    if let Some(col) = columns.get_mut(c) {
+                        col.push(v);
+                    }
+                }
+                all.push(Some(k));
+                i = i.saturating_add(1);
+            }
+        }
+        sqlx::raw_sql(AssertSqlSafe(format!("CLOSE vytal_keys_{t}")))
+            .execute(self.conn()?)
             .await
             .map_err(SessionError::during("reading keys of a referenced table"))?;
-        let (mut all, mut patients, mut staff) = (Vec::with_capacity(rows.len()), Vec::new(), Vec::new());
-        let mut columns: BTreeMap<String, Vec<Option<String>>> =
-            inherited.iter().map(|c| (c.clone(), Vec::with_capacity(rows.len()))).collect();
-        for (i, r) in rows.iter().enumerate() {
-            let k: String = r.try_get(0).map_err(SessionError::during("reading keys"))?;
-            let role: Option<String> = r.try_get(1).map_err(SessionError::during("reading keys"))?;
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
-            match role.as_deref() {
-                Some("patient") => patients.push(i),
-                Some("provider" | "admin" | "superadmin" | "nurse" | "staff") => staff.push(i),
-                _ => {}
-            }
-            for (n, c) in inherited.iter().enumerate() {
-                let v: Option<String> = r.try_get(2 + n).map_err(SessionError::during("reading keys"))?;
-                if let Some(col) = columns.get_mut(c) {
-                    col.push(v);
-                }
-            }
-            all.push(k);
-        }
-        let all = Cells::from_text(all.into_iter().map(Some).collect());
-        let columns = columns.into_iter().map(|(c, v)| (c, Cells::from_text(v))).collect();
         Ok(Keys::Loaded { all, patients, staff, columns })
     }
 
@@ -777,6 +792,10 @@ impl Run<'_> {
         let request =
             SeedRequest { count: u32::try_from(self.options.count).unwrap_or(u32::MAX), seed: self.options.seed };
         let (mut db, run) = plugins::runtime()?.seed(plugin, db, &plugins::limits(self.settings), request).await;
+        // The rows it wrote last are still held back: send them, unless it failed.
+        if run.result.is_ok() {
+            let _ = db.flush().await;
+        }
         let scope = db.scope.take();
         self.conn = Some(db.into_inner());
         self.progress.done();
