@@ -99,10 +99,12 @@ pub(crate) struct WriteScope {
     tables: BTreeSet<String>,
     shapes: BTreeMap<String, copy::Shape>,
     fill: Option<Fill>,
-    /// Batches checked and encoded, not yet sent, in the order first written
-    /// (parents before children).
+    /// Batches checked and encoded, not yet sent.
     pending: Vec<Pending>,
     pending_bytes: usize,
+    /// Tables in the order the plugin first wrote them (parents before
+    /// children): held-back rows are sent in this order, flush after flush.
+    order: Vec<String>,
     /// Rows written, per table.
     pub(crate) written: BTreeMap<String, u64>,
     /// The first batch the host refused; the invocation fails on it even if the plugin carried on.
@@ -119,6 +121,7 @@ impl WriteScope {
             fill: None,
             pending: Vec::new(),
             pending_bytes: 0,
+            order: Vec::new(),
             written: BTreeMap::new(),
             refused: None,
         }
@@ -247,6 +250,9 @@ impl PgDb {
         }
         let (sql, bytes, rows) = copy::encode(&scope.shapes[&batch.table], &batch)?;
         let body = &bytes[copy::HEADER_LEN..bytes.len() - copy::TRAILER_LEN];
+        if !scope.order.contains(&batch.table) {
+            scope.order.push(batch.table.clone());
+        }
         scope.pending_bytes += body.len();
         match scope.pending.iter_mut().find(|p| p.table == batch.table && p.sql == sql) {
             Some(p) => p.body.extend_from_slice(body),
@@ -275,9 +281,12 @@ impl PgDb {
 
     async fn send_pending(&mut self) -> Result<(), String> {
         let Some(scope) = self.scope.as_mut() else { return Ok(()) };
-        let pending = std::mem::take(&mut scope.pending);
+        let mut pending = std::mem::take(&mut scope.pending);
         scope.pending_bytes = 0;
+        let order = &scope.order;
+        pending.sort_by_key(|p| order.iter().position(|t| *t == p.table).unwrap_or(usize::MAX));
         for p in pending {
+            tracing::debug!(table = %p.table, bytes = p.body.len(), "sending held-back rows");
             let mut copy = self.conn.copy_in_raw(&p.sql).await.map_err(|e| message(&e))?;
             let mut bytes = copy::header();
             bytes.extend_from_slice(&p.body);
