@@ -88,10 +88,10 @@ struct Pending {
     body: Vec<u8>,
 }
 
-/// Writes are held back up to this many bytes, then sent: one COPY per table
-/// rather than one per batch, since each COPY's end waits out TCP's delayed
-/// ACK (about 40 ms), while memory stays bounded.
-const PENDING_BYTES: usize = 16 << 20;
+/// Writes are held back up to this many bytes, then sent: a COPY per table
+/// rather than per batch, since each COPY's end waits out TCP's delayed ACK
+/// (about 40 ms), while memory stays bounded.
+const PENDING_BYTES: usize = 4 << 20;
 
 /// What a seeder may write: its module's tables, and what it has written so far.
 pub(crate) struct WriteScope {
@@ -288,13 +288,15 @@ impl PgDb {
         for p in pending {
             tracing::debug!(table = %p.table, bytes = p.body.len(), "sending held-back rows");
             let mut copy = self.conn.copy_in_raw(&p.sql).await.map_err(|e| message(&e))?;
-            let mut bytes = copy::header();
-            bytes.extend_from_slice(&p.body);
-            bytes.extend_from_slice(&copy::TRAILER);
-            drop(p.body);
-            if let Err(e) = copy.send(bytes).await {
-                let _ = copy.abort("the batch could not be sent").await;
-                return Err(message(&e));
+            // In pieces of at most 1 MiB: the driver's send buffer grows to the largest piece.
+            let pieces = std::iter::once(copy::header())
+                .chain(p.body.chunks(1 << 20).map(<[u8]>::to_vec))
+                .chain(std::iter::once(copy::TRAILER.to_vec()));
+            for piece in pieces {
+                if let Err(e) = copy.send(piece).await {
+                    let _ = copy.abort("the batch could not be sent").await;
+                    return Err(message(&e));
+                }
             }
             copy.finish().await.map_err(|e| format!("writing `{}`: {}", p.table, copy_message(&e)))?;
         }
