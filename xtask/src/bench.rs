@@ -41,6 +41,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         bail!("vytal-host plan failed: {}", String::from_utf8_lossy(&plan.stderr));
     }
     std::fs::write(&sql_file, &plan.stdout)?;
+    let migrations = String::from_utf8_lossy(&plan.stdout).lines().filter(|l| l.starts_with("-- ==== ")).count();
 
     let mut rows: Vec<(String, f64, Option<f64>)> = Vec::new();
 
@@ -61,7 +62,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let url = rt.block_on(fresh(&server, "vytal_bench_noop"))?;
     time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?;
     let floor_ms = median(&mut floor);
-    rows.push(("psql -X -q -1 -f (floor): full schema, 12 migrations".into(), floor_ms, None));
+    rows.push((format!("psql -X -q -1 -f (floor): full schema, {migrations} migrations"), floor_ms, None));
     let m = median(&mut ours);
     rows.push(("vytal-host run: full schema".into(), m, Some(m / floor_ms)));
     let m = median(&mut atomic);
