@@ -15,7 +15,8 @@ use std::sync::Arc;
 use vytal_plugin_runtime::{Batch, Column, ColumnData};
 use vytal_plugins_sdk::values::Gen;
 
-use super::plan::{Bands, ColPlan, Fill, Link, People, SeedPlan, Source, Type};
+use super::plan::{Bands, ColPlan, Fill, Link, People, SeedPlan, Source};
+use super::types::Type;
 use super::values::{Moment, Row, Sem, Value, cell_gen, filled_percent, hash, key};
 
 /// Where the keys of a table come from, for references into it.

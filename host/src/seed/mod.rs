@@ -18,6 +18,7 @@
 
 mod generate;
 mod plan;
+mod types;
 mod values;
 mod words;
 

@@ -8,7 +8,7 @@
 
 use vytal_plugins_sdk::values::{DAY, FIRST_NAMES, Gen, HOUR, LAST_NAMES, day, money};
 
-use super::plan::Type;
+use super::types::Type;
 use super::words;
 
 /// What a column holds, beyond its type.
