@@ -220,6 +220,47 @@ pub fn query(sql: &str, params: &[Option<&str>]) -> Result<Rows, String> {
     world::vytal::plugin::db_read::query(sql, &params)
 }
 
+/// The ids of every user with `role` (`provider`, `admin`...), in key order.
+/// For the few; page through patients with [`users_by_page`].
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub fn users(role: &str) -> Result<Vec<(u64, u64)>, String> {
+    let rows = query("SELECT id::text FROM users WHERE role::text = $1 ORDER BY id", &[Some(role)])?;
+    rows.rows.iter().map(|r| uuid_cell(r.first())).collect()
+}
+
+/// Up to `count` users with `role`, in key order, `page` at a time: `each`
+/// gets the ids of one page, so memory stays the same whatever the count.
+/// Returns how many there were.
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub fn users_by_page(
+    role: &str,
+    count: u32,
+    page: u32,
+    mut each: impl FnMut(&[(u64, u64)]) -> Result<(), String>,
+) -> Result<u32, String> {
+    let mut done = 0u32;
+    let mut after = String::from("00000000-0000-0000-0000-000000000000");
+    while done < count {
+        let limit = page.max(1).min(count - done).to_string();
+        let rows = query(
+            "SELECT id::text FROM users WHERE role::text = $1 AND id > $2::uuid ORDER BY id LIMIT $3::int",
+            &[Some(role), Some(&after), Some(&limit)],
+        )?;
+        let ids: Vec<(u64, u64)> = rows.rows.iter().map(|r| uuid_cell(r.first())).collect::<Result<_, _>>()?;
+        let Some(last) = rows.rows.last().and_then(|r| r.first().cloned().flatten()) else { break };
+        each(&ids)?;
+        done += ids.len() as u32;
+        after = last;
+    }
+    Ok(done)
+}
+
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+fn uuid_cell(cell: Option<&Option<String>>) -> Result<(u64, u64), String> {
+    let text = cell.and_then(Option::as_deref).unwrap_or_default();
+    values::parse_uuid(text).ok_or_else(|| format!("`{text}` is not a uuid"))
+}
+
 #[cfg(any(feature = "seeder", feature = "verifier"))]
 impl Rows {
     /// The first column of the first row, if there is one and it is not NULL.

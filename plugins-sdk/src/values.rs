@@ -106,6 +106,16 @@ impl Gen {
     }
 }
 
+/// A uuid's text (`xxxxxxxx-xxxx-...`, hyphens optional) as the (high, low)
+/// halves batches take; `None` if it is not one.
+pub fn parse_uuid(text: &str) -> Option<(u64, u64)> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    Some((u64::from_str_radix(&hex[..16], 16).ok()?, u64::from_str_radix(&hex[16..], 16).ok()?))
+}
+
 /// Formats cents as a decimal amount, e.g. `1234` as `12.34`.
 pub fn money(cents: i64) -> String {
     format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
@@ -145,6 +155,8 @@ mod tests {
         assert_eq!(day(2000, 1, 1), 946_684_800_000_000);
         assert_eq!(money(123_456), "1234.56");
         assert_eq!(money(-5), "-0.05");
+        assert_eq!(parse_uuid("00000000-0000-4000-8000-00000000000a"), Some((0x4000, 0x8000_0000_0000_000a)));
+        assert_eq!(parse_uuid("not-a-uuid"), None);
         let mut g = Gen::new(1);
         for _ in 0..1000 {
             let v = g.range(3, 9);

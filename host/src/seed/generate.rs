@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use vytal_plugin_runtime::{Batch, Column, ColumnData};
-use vytal_plugins_sdk::values::Gen;
+use vytal_plugins_sdk::values::{Gen, parse_uuid};
 
 use super::plan::{Bands, ColPlan, Fill, Link, People, SeedPlan, Source};
 use super::types::Type;
@@ -351,15 +351,6 @@ fn typed(text: &str, ty: &Type) -> Result<Value, String> {
         Type::Int { .. } => Value::Int(text.parse().map_err(|_| format!("`{text}` is not an integer"))?),
         _ => Value::Text(text.to_owned()),
     })
-}
-
-/// A uuid's text as (high, low) halves.
-pub(crate) fn parse_uuid(text: &str) -> Option<(u64, u64)> {
-    let hex: String = text.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 {
-        return None;
-    }
-    Some((u64::from_str_radix(&hex[..16], 16).ok()?, u64::from_str_radix(&hex[16..], 16).ok()?))
 }
 
 fn uuid_text((hi, lo): (u64, u64)) -> String {

@@ -5,7 +5,7 @@
 //! never written); the same `--seed` gives the same rows, keys included.
 
 use vytal_plugins_sdk::values::{Gen, day};
-use vytal_plugins_sdk::{Batch, Info, Level, Seed, log, query, write};
+use vytal_plugins_sdk::{Batch, Info, Level, Seed, log, users, users_by_page, write};
 
 /// A drug as prescribed: the values go together.
 struct Drug {
@@ -55,31 +55,14 @@ impl Seed for Medications {
     }
 
     fn seed(count: u32) -> Result<(), String> {
-        let providers = query("SELECT id::text FROM users WHERE role = 'provider' ORDER BY id", &[])?;
+        let prescribers = users("provider")?;
         let mut g = Gen::from_host();
         // A page of patients at a time, written as it is made: memory stays
         // the same whatever the count.
-        let mut done = 0u32;
-        let mut after = String::from("00000000-0000-0000-0000-000000000000");
-        while done < count {
-            let page = PAGE.min(count - done);
-            let patients = query(
-                "SELECT id::text FROM users WHERE role = 'patient' AND id > $2::uuid ORDER BY id LIMIT $1::int",
-                &[Some(&page.to_string()), Some(&after)],
-            )?;
-            if patients.rows.is_empty() {
-                if done == 0 {
-                    log(Level::Warning, "no patients in users: nothing to seed for medications");
-                }
-                break;
-            }
+        let seen = users_by_page("patient", count, PAGE, |patients| {
             let (mut meds, mut schedules) = (Meds::default(), Schedules::default());
-            for row in &patients.rows {
-                let patient = parse_uuid(row[0].as_deref().unwrap_or_default())?;
-                let prescriber = match providers.rows.is_empty() {
-                    true => patient,
-                    false => parse_uuid(g.pick(&providers.rows)[0].as_deref().unwrap_or_default())?,
-                };
+            for &patient in patients {
+                let prescriber = if prescribers.is_empty() { patient } else { *g.pick(&prescribers) };
                 for _ in 0..g.range(1, 4) {
                     let d = g.pick(DRUGS);
                     let id = g.uuid();
@@ -92,10 +75,10 @@ impl Seed for Medications {
             }
             write(meds.batch())?;
             write(schedules.batch())?;
-            done += patients.rows.len() as u32;
-            if let Some(last) = patients.rows.last().and_then(|r| r[0].clone()) {
-                after = last;
-            }
+            Ok(())
+        })?;
+        if seen == 0 {
+            log(Level::Warning, "no patients in users: nothing to seed for medications");
         }
         Ok(())
     }
@@ -172,10 +155,5 @@ impl Schedules {
     }
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, String> {
-    let hex: String = text.chars().filter(|c| *c != '-').collect();
-    let n = u128::from_str_radix(&hex, 16).map_err(|_| format!("`{text}` is not a uuid"))?;
-    Ok(((n >> 64) as u64, n as u64))
-}
 
 vytal_plugins_sdk::export_seeder!(Medications);

@@ -5,7 +5,7 @@
 //! Patients and clinicians come from `users` (read, never written).
 
 use vytal_plugins_sdk::values::{Gen, HOUR, day};
-use vytal_plugins_sdk::{Batch, Info, Level, Seed, log, query, write};
+use vytal_plugins_sdk::{Batch, Info, Level, Seed, log, users, users_by_page, write};
 
 /// Patients per page: memory stays flat whatever the count.
 const PAGE: u32 = 500;
@@ -51,29 +51,12 @@ impl Seed for Messaging {
     }
 
     fn seed(count: u32) -> Result<(), String> {
-        let providers = query("SELECT id::text FROM users WHERE role = 'provider' ORDER BY id", &[])?;
+        let providers = users("provider")?;
         let mut g = Gen::from_host();
-        let mut done = 0u32;
-        let mut after = String::from("00000000-0000-0000-0000-000000000000");
-        while done < count {
-            let page = PAGE.min(count - done);
-            let patients = query(
-                "SELECT id::text FROM users WHERE role = 'patient' AND id > $2::uuid ORDER BY id LIMIT $1::int",
-                &[Some(&page.to_string()), Some(&after)],
-            )?;
-            if patients.rows.is_empty() {
-                if done == 0 {
-                    log(Level::Warning, "no patients in users: nothing to seed for messaging");
-                }
-                break;
-            }
+        let seen = users_by_page("patient", count, PAGE, |patients| {
             let (mut conversations, mut messages) = (Conversations::default(), Messages::default());
-            for row in &patients.rows {
-                let patient = parse_uuid(row[0].as_deref().unwrap_or_default())?;
-                let provider = match providers.rows.is_empty() {
-                    true => patient,
-                    false => parse_uuid(g.pick(&providers.rows)[0].as_deref().unwrap_or_default())?,
-                };
+            for &patient in patients {
+                let provider = if providers.is_empty() { patient } else { *g.pick(&providers) };
                 let id = g.uuid();
                 let thread = *g.pick(THREADS);
                 let mut at = g.range(day(2024, 6, 1), day(2026, 5, 1));
@@ -99,10 +82,10 @@ impl Seed for Messaging {
             }
             write(conversations.batch())?;
             write(messages.batch())?;
-            done += patients.rows.len() as u32;
-            if let Some(last) = patients.rows.last().and_then(|r| r[0].clone()) {
-                after = last;
-            }
+            Ok(())
+        })?;
+        if seen == 0 {
+            log(Level::Warning, "no patients in users: nothing to seed for messaging");
         }
         Ok(())
     }
@@ -189,10 +172,5 @@ impl Messages {
     }
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, String> {
-    let hex: String = text.chars().filter(|c| *c != '-').collect();
-    let n = u128::from_str_radix(&hex, 16).map_err(|_| format!("`{text}` is not a uuid"))?;
-    Ok(((n >> 64) as u64, n as u64))
-}
 
 vytal_plugins_sdk::export_seeder!(Messaging);
