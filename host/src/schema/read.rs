@@ -38,13 +38,16 @@ pub async fn describe(conn: &mut PgConnection, schema: &str, exclude: &[&str]) -
 ///
 /// JIT is off for the call: the query's estimated cost crosses the default
 /// `jit_above_cost`, and compiling it takes several times longer than running it.
+/// The query is prepared once per connection and its plan kept: planning it
+/// takes about a third of the time of running it, and `check` runs it
+/// three times per migration on one connection.
 pub async fn describe_json(
     conn: &mut PgConnection,
     schema: &str,
     exclude: &[&str],
 ) -> Result<serde_json::Value, sqlx::Error> {
     sqlx::raw_sql("SET jit = off").execute(&mut *conn).await?;
-    let row = sqlx::raw_sql(AssertSqlSafe(catalog_query(schema, exclude))).fetch_one(&mut *conn).await;
+    let row = sqlx::query(AssertSqlSafe(catalog_query(schema, exclude))).persistent(true).fetch_one(&mut *conn).await;
     sqlx::raw_sql("RESET jit").execute(&mut *conn).await?;
     let json: sqlx::types::Json<serde_json::Value> = row?.try_get(0)?;
     Ok(json.0)
