@@ -153,6 +153,8 @@ pub struct ExecError {
     pub statement: Option<String>,
     /// 1-based line of the failure in the script (the statement's, refined by the error position).
     pub line: Option<usize>,
+    /// 1-based column (in characters) of the error position on that line, when PostgreSQL gave one.
+    pub column: Option<usize>,
     /// What PostgreSQL said.
     pub pg: PgReport,
     /// What took effect.
@@ -231,7 +233,11 @@ where
     let (lock_ms, statement_ms) = timeouts(settings, &script.directives);
     let fail = |phase, statement: Option<&Statement>, e: &sqlx::Error, took_effect| {
         let (pg, position) = PgReport::of(e);
-        let line = statement.map(|s| position.map_or(s.line, |p| sql::line_of_position(s, p)));
+        let at = statement.and_then(|s| {
+            let p = position?;
+            s.text.char_indices().nth(p.saturating_sub(1)).map(|(b, _)| sql::line_and_column(script.sql, s.start + b))
+        });
+        let line = at.map(|(l, _)| l).or(statement.map(|s| s.line));
         ExecError {
             migration: script.label.clone(),
             direction: script.direction,
@@ -239,6 +245,7 @@ where
             phase,
             statement: statement.map(|s| s.text.clone()),
             line,
+            column: at.map(|(_, c)| c),
             pg,
             took_effect,
         }
@@ -295,7 +302,9 @@ where
                 let at = o - prologue.len();
                 let statement = statements.iter().rev().find(|s| s.start <= at);
                 let mut err = fail(Phase::Statement, statement, &e, undone);
-                err.line = Some(script.sql[..at].matches('\n').count() + 1);
+                let (line, column) = sql::line_and_column(script.sql, at);
+                err.line = Some(line);
+                err.column = Some(column);
                 err
             }
             _ => locate(conn, &prologue, &statements, &e, undone, &fail).await,

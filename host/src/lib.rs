@@ -44,6 +44,7 @@
 pub mod adopt;
 pub mod apply;
 pub mod catalog;
+pub mod check;
 mod copy;
 pub mod db;
 pub mod exec;

@@ -69,6 +69,34 @@ pub(crate) async fn replay(
     admin: &mut PgConnection,
 ) -> Result<Expected, ReplayError> {
     let transactional = migrations.iter().all(|m| !m.directives.no_transaction);
+    in_scratch(transactional, target, admin, async |scratch, transaction| {
+        let mut owners = Ownership::default();
+        for m in migrations {
+            exec::execute(scratch, &Script::up(m), transaction, settings, exec::no_record)
+                .await
+                .map_err(|e| ReplayError::Migration(Box::new(e)))?;
+            claim_new(scratch, &mut owners, &m.module).await?;
+        }
+        let schema =
+            describe(scratch, "public", &[]).await.map_err(SessionError::during("reading the scratch catalog"))?;
+        Ok(Expected { schema, owners })
+    })
+    .await
+}
+
+/// Runs `work` on a connection to a scratch database next to `target`.
+///
+/// With `transactional`, the scratch database is the shared one, `work`
+/// runs inside a transaction that is rolled back afterwards, and scripts go
+/// in with [`Transaction::Caller`]. Otherwise (some script is
+/// `no-transaction`) it is a throwaway database, dropped afterwards, and
+/// scripts own their transactions.
+async fn in_scratch<T>(
+    transactional: bool,
+    target: &Target,
+    admin: &mut PgConnection,
+    work: impl AsyncFnOnce(&mut PgConnection, Transaction) -> Result<T, ReplayError>,
+) -> Result<T, ReplayError> {
     let name = if transactional {
         scratch_name(target.database())
     } else {
@@ -78,12 +106,20 @@ pub(crate) async fn replay(
     let t = Instant::now();
     let result = async {
         let mut scratch = target.with_database(&name).connect("vytal-host replay").await.map_err(SessionError::from)?;
-        let replayed = replay_into(migrations, settings, &mut scratch, transactional).await;
-        if transactional {
-            exec::rollback(&mut scratch).await;
-        }
+        let done = if transactional {
+            match sqlx::raw_sql("BEGIN").execute(&mut scratch).await {
+                Ok(_) => {
+                    let done = work(&mut scratch, Transaction::Caller).await;
+                    exec::rollback(&mut scratch).await;
+                    done
+                }
+                Err(e) => Err(SessionError::Database { during: "starting the replay", source: e }.into()),
+            }
+        } else {
+            work(&mut scratch, Transaction::Own).await
+        };
         let _ = sqlx::Connection::close(scratch).await;
-        replayed
+        done
     }
     .await;
     tracing::debug!(elapsed_ms = t.elapsed().as_millis() as u64, transactional, "migrations replayed into {name}");
@@ -95,6 +131,28 @@ pub(crate) async fn replay(
         tracing::warn!(error = %e, database = %name, "could not drop the replay database; drop it by hand");
     }
     result
+}
+
+/// Records `module` as the owner of every table, enum type and extension
+/// that has no owner yet: what the script that just ran created.
+async fn claim_new(scratch: &mut PgConnection, owners: &mut Ownership, module: &ModuleName) -> Result<(), ReplayError> {
+    let names: Vec<(String, String)> = sqlx::query_as(
+        "SELECT 'table', relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') \
+         UNION ALL SELECT 'enum', typname::text FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' \
+         UNION ALL SELECT 'extension', extname::text FROM pg_extension WHERE extname <> 'plpgsql'",
+    )
+    .fetch_all(&mut *scratch)
+    .await
+    .map_err(SessionError::during("reading the scratch catalog"))?;
+    for (kind, name) in names {
+        let kind = match kind.as_str() {
+            "table" => ObjectKind::Table,
+            "enum" => ObjectKind::EnumType,
+            _ => ObjectKind::Extension,
+        };
+        owners.claim(kind, &name, module);
+    }
+    Ok(())
 }
 
 /// Creates `name` unless it exists. Several commands may race to create it:
@@ -122,41 +180,158 @@ async fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), Ses
     }
 }
 
-async fn replay_into(
-    migrations: &[&PlannedMigration],
+/// One migration as `check` replays it: its up, its down, and whether to
+/// take it up, down and up again or only up (a prerequisite of what is checked).
+#[derive(Debug, Clone)]
+pub(crate) struct Trip<'a> {
+    /// The module it belongs to.
+    pub module: ModuleName,
+    /// The up script.
+    pub up: Script<'a>,
+    /// The down script.
+    pub down: Script<'a>,
+    /// Up, down and up again (`true`), or only up.
+    pub round_trip: bool,
+}
+
+/// What one migration's round trip showed. Drifts compare the catalog
+/// before the up with the catalog after the down (`left_behind`,
+/// `not_restored`), and after the up with after the second up (`differs`).
+#[derive(Debug, Default)]
+pub(crate) struct TripReport {
+    /// A script PostgreSQL rejected: the up, the down, or the up again.
+    pub failed: Option<ExecError>,
+    /// Objects the down left that were not there before the up.
+    pub left_behind: Vec<Drift>,
+    /// Objects there before the up that are missing or changed after the down.
+    pub not_restored: Vec<Drift>,
+    /// How the catalog after up, down and up again differs from after the first up.
+    pub differs: Vec<Drift>,
+    /// Tables that existed before the up and that the up rewrote (new relfilenode).
+    pub rewritten: Vec<String>,
+    /// Foreign keys (`table`, `name`) that first appeared with this up.
+    pub new_foreign_keys: Vec<(String, String)>,
+}
+
+/// The round trips of a list of migrations, in order.
+#[derive(Debug)]
+pub(crate) struct RoundTrips {
+    /// One report per migration that ran (only up, or the round trip); the
+    /// list stops at the first migration whose up failed.
+    pub reports: Vec<TripReport>,
+    /// The catalog after the last migration that ran.
+    pub schema: Schema,
+}
+
+/// Takes each of `trips` up, down and up again (or only up) in a scratch
+/// database, reading the catalog around every step. Stops at the first up
+/// PostgreSQL rejects: what follows it would fail for that reason alone.
+pub(crate) async fn round_trips(
+    trips: &[Trip<'_>],
     settings: &HostSettings,
-    scratch: &mut PgConnection,
-    transactional: bool,
-) -> Result<Expected, ReplayError> {
-    let reading = SessionError::during("reading the scratch catalog");
-    if transactional {
-        sqlx::raw_sql("BEGIN").execute(&mut *scratch).await.map_err(SessionError::during("starting the replay"))?;
-    }
-    let transaction = if transactional { Transaction::Caller } else { Transaction::Own };
-    let mut owners = Ownership::default();
-    for m in migrations {
-        exec::execute(scratch, &Script::up(m), transaction, settings, exec::no_record)
-            .await
-            .map_err(|e| ReplayError::Migration(Box::new(e)))?;
-        let names: Vec<(String, String)> = sqlx::query_as(
-            "SELECT 'table', relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') \
-             UNION ALL SELECT 'enum', typname::text FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' \
-             UNION ALL SELECT 'extension', extname::text FROM pg_extension WHERE extname <> 'plpgsql'",
-        )
-        .fetch_all(&mut *scratch)
-        .await
-        .map_err(SessionError::during("reading the scratch catalog"))?;
-        for (kind, name) in names {
-            let kind = match kind.as_str() {
-                "table" => ObjectKind::Table,
-                "enum" => ObjectKind::EnumType,
-                _ => ObjectKind::Extension,
+    target: &Target,
+    admin: &mut PgConnection,
+) -> Result<RoundTrips, ReplayError> {
+    let transactional = trips.iter().all(|t| !t.up.directives.no_transaction && !t.down.directives.no_transaction);
+    in_scratch(transactional, target, admin, async |scratch, transaction| {
+        let reading = || SessionError::during("reading the scratch catalog");
+        let mut owners = Ownership::default();
+        let mut seen_keys: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut current: Option<Schema> = None;
+        let mut reports = Vec::with_capacity(trips.len());
+        for trip in trips {
+            let mut report = TripReport::default();
+            if !trip.round_trip {
+                if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+                    report.failed = Some(e);
+                    reports.push(report);
+                    break;
+                }
+                claim_new(scratch, &mut owners, &trip.module).await?;
+                current = None;
+                reports.push(report);
+                continue;
+            }
+            let before = match current.take() {
+                Some(s) => s,
+                None => {
+                    let s = describe(scratch, "public", &[]).await.map_err(reading())?;
+                    seen_keys.extend(foreign_keys(&s));
+                    s
+                }
             };
-            owners.claim(kind, &name, &m.module);
+            let files_before = relfilenodes(scratch).await?;
+            if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+                report.failed = Some(e);
+                reports.push(report);
+                break;
+            }
+            claim_new(scratch, &mut owners, &trip.module).await?;
+            let files_after = relfilenodes(scratch).await?;
+            report.rewritten = files_before
+                .iter()
+                .filter(|(table, node)| files_after.iter().any(|(t, n)| t == table && n != node))
+                .map(|(t, _)| t.clone())
+                .collect();
+            let after_up = describe(scratch, "public", &[]).await.map_err(reading())?;
+            for key in foreign_keys(&after_up) {
+                if seen_keys.insert(key.clone()) {
+                    report.new_foreign_keys.push(key);
+                }
+            }
+            if let Err(e) = exec::execute(scratch, &trip.down, transaction, settings, exec::no_record).await {
+                report.failed = Some(e);
+                current = Some(after_up);
+                reports.push(report);
+                continue;
+            }
+            let after_down = describe(scratch, "public", &[]).await.map_err(reading())?;
+            let (left, gone): (Vec<Drift>, Vec<Drift>) =
+                diff(&before, &after_down, &owners).into_iter().partition(Drift::is_extra);
+            report.left_behind = left;
+            report.not_restored = gone;
+            if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+                report.failed = Some(e);
+                reports.push(report);
+                break;
+            }
+            // When the down restored the catalog exactly, the second up starts from
+            // where the first did and, PostgreSQL's DDL being deterministic, ends where
+            // it did: reading the catalog again would only repeat `after_up`. What the
+            // catalog model does not hold (a function or sequence the down left)
+            // still shows, as a second up that fails.
+            current = Some(if report.left_behind.is_empty() && report.not_restored.is_empty() {
+                after_up
+            } else {
+                let again = describe(scratch, "public", &[]).await.map_err(reading())?;
+                report.differs = diff(&after_up, &again, &owners);
+                again
+            });
+            reports.push(report);
         }
-    }
-    let schema = describe(scratch, "public", &[]).await.map_err(reading)?;
-    Ok(Expected { schema, owners })
+        let schema = match current {
+            Some(s) => s,
+            None => describe(scratch, "public", &[]).await.map_err(reading())?,
+        };
+        Ok(RoundTrips { reports, schema })
+    })
+    .await
+}
+
+/// `(table, name)` of every foreign key in `schema`.
+fn foreign_keys(schema: &Schema) -> impl Iterator<Item = (String, String)> + '_ {
+    schema.tables.iter().flat_map(|t| t.foreign_keys.iter().map(|k| (t.name.clone(), k.name.clone())))
+}
+
+/// Each table's relfilenode: a rewrite gives a table a new one.
+async fn relfilenodes(scratch: &mut PgConnection) -> Result<Vec<(String, i64)>, ReplayError> {
+    Ok(sqlx::query_as(
+        "SELECT relname::text, relfilenode::int8 FROM pg_class \
+         WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'm') ORDER BY 1",
+    )
+    .fetch_all(&mut *scratch)
+    .await
+    .map_err(SessionError::during("reading the scratch catalog"))?)
 }
 
 /// A live schema held against the schema some migrations produce.

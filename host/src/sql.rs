@@ -132,10 +132,16 @@ fn skip_dollar(bytes: &[u8], i: usize) -> usize {
     bytes.len()
 }
 
-/// Normalises SQL for checksumming: line endings and trailing blanks do not count.
+/// Normalises SQL for checksumming: line endings, trailing blanks and
+/// `-- vytal:allow` lines do not count. An allow line is a note for
+/// `vytal-host check` about the migration, not part of what runs, so adding
+/// or rewording one does not make an applied migration read as edited.
 pub fn normalise(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     for line in sql.lines() {
+        if allow_line(line).is_some() {
+            continue;
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -153,6 +159,39 @@ pub fn checksum(sql: &str) -> String {
         hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
     }
     hex
+}
+
+/// The text after `-- vytal:allow` on a line that is only that comment.
+fn allow_line(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start().strip_prefix("vytal:allow")?;
+    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then_some(rest.trim())
+}
+
+/// `-- vytal:allow RULE: reason`: one `vytal-host check` rule suppressed for
+/// one migration, with the reason it is acceptable there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allow {
+    /// The rule's name, as `check` prints it.
+    pub rule: String,
+    /// Why; `check` refuses an allow without one.
+    pub reason: Option<String>,
+    /// 1-based line of the comment.
+    pub line: usize,
+}
+
+/// The `-- vytal:allow` lines of a file, wherever they are.
+pub fn allows(sql: &str) -> Vec<Allow> {
+    sql.lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let rest = allow_line(line)?;
+            let (rule, reason) = match rest.split_once(':') {
+                Some((rule, reason)) => (rule.trim(), Some(reason.trim()).filter(|r| !r.is_empty())),
+                None => (rest, None),
+            };
+            Some(Allow { rule: rule.to_owned(), reason: reason.map(str::to_owned), line: n + 1 })
+        })
+        .collect()
 }
 
 /// How a migration asks to be run, from `-- vytal:` lines at the top of its up file.
@@ -188,6 +227,7 @@ pub fn directives(sql: &str) -> Result<Directives, (usize, String)> {
             parse_duration(v).map_err(|e| (n + 1, format!("`vytal:{key}`: {e}")))
         };
         match key {
+            "allow" => {} // read by `allows`: a note for `check`, not a way to run
             "no-transaction" => d.no_transaction = true,
             "lock-timeout" => d.lock_timeout = Some(parse(value)?),
             "statement-timeout" => d.statement_timeout = Some(parse(value)?),
@@ -195,7 +235,7 @@ pub fn directives(sql: &str) -> Result<Directives, (usize, String)> {
                 return Err((
                     n + 1,
                     format!(
-                        "unknown directive `vytal:{other}`; known: no-transaction, lock-timeout, statement-timeout"
+                        "unknown directive `vytal:{other}`; known: no-transaction, lock-timeout, statement-timeout, allow"
                     ),
                 ));
             }
@@ -222,10 +262,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
-/// Maps a 1-based character position inside `statement` to a 1-based line of the file.
-pub fn line_of_position(statement: &Statement, position: usize) -> usize {
-    let upto: String = statement.text.chars().take(position.saturating_sub(1)).collect();
-    statement.line + upto.matches('\n').count()
+/// The 1-based line and column (in characters) of byte offset `at` in `text`.
+pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]
@@ -253,6 +294,31 @@ mod tests {
     fn checksum_ignores_line_endings_and_trailing_blanks() {
         assert_eq!(checksum("SELECT 1;\r\nSELECT 2;  \r\n"), checksum("SELECT 1;\nSELECT 2;"));
         assert_ne!(checksum("SELECT 1;"), checksum("SELECT 2;"));
+    }
+
+    #[test]
+    fn checksum_ignores_allow_lines_but_nothing_else() {
+        let plain = "-- header\nCREATE TABLE t (x timestamp);";
+        let allowed =
+            "-- header\n-- vytal:allow prefer-timestamptz: reproduces the old schema\nCREATE TABLE t (x timestamp);";
+        assert_eq!(checksum(plain), checksum(allowed));
+        assert_ne!(checksum(plain), checksum("-- header changed\nCREATE TABLE t (x timestamp);"));
+        assert_ne!(checksum(plain), checksum("-- vytal:allowed\nCREATE TABLE t (x timestamp);"));
+    }
+
+    #[test]
+    fn reads_allows_with_and_without_reasons() {
+        let got = allows(
+            "-- vytal:allow prefer-timestamptz: 1.0.0 keeps the old types\nSELECT 1;\n  --vytal:allow if-exists\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Allow { rule: "prefer-timestamptz".into(), reason: Some("1.0.0 keeps the old types".into()), line: 1 },
+                Allow { rule: "if-exists".into(), reason: None, line: 3 },
+            ]
+        );
+        assert!(directives("-- vytal:allow x: y\nSELECT 1;").is_ok());
     }
 
     #[test]

@@ -347,7 +347,7 @@ fn a_bad_directive_in_a_down_file_is_refused_when_planning() {
     .unwrap_err();
     assert_eq!(
         err,
-        "modules/clinic/migrations/1.0.0/0001_visits.down.sql:1: unknown directive `vytal:no-transactions`; known: no-transaction, lock-timeout, statement-timeout"
+        "modules/clinic/migrations/1.0.0/0001_visits.down.sql:1: unknown directive `vytal:no-transactions`; known: no-transaction, lock-timeout, statement-timeout, allow"
     );
 }
 

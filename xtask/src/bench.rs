@@ -82,6 +82,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     rows.push(("vytal-host verify: full schema (history, drift, prerequisites)".into(), median(&mut verify), None));
 
+    // check of every migration the build carries: each taken up, down and up
+    // again in the scratch database with the catalog read around each step,
+    // and each file linted. The floor is one plain apply of the same SQL.
+    let mut check = Vec::new();
+    for _ in 0..runs {
+        check.push(time(Command::new(&host).arg("check").env("DATABASE_URL", &url))?);
+    }
+    let m = median(&mut check);
+    rows.push((format!("vytal-host check: {migrations} migrations up, down, up, linted"), m, Some(m / floor_ms)));
+
     // Synthetic scale: 100 modules x 10 migrations, generated in memory.
     let synthetic = Command::new(dir.join("examples").join("synthetic"))
         .args(["--server", &server, "--runs", &runs.to_string(), "--sql-out"])

@@ -1,6 +1,7 @@
 //! The subcommands, one file each, and what they share: global options and output.
 
 mod adopt;
+mod check;
 mod graph;
 mod mark;
 mod new;
@@ -65,6 +66,7 @@ enum Command {
     Plan(plan::Args),
     Rollback(rollback::Args),
     Verify(verify::Args),
+    Check(check::Args),
     Seed(seed::Args),
     Mark(mark::Args),
     Graph(graph::Args),
@@ -80,6 +82,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Rollback(args) => rollback::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
+        Command::Check(args) => check::run(&cli.global, args).await,
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Mark(args) => mark::run(&cli.global, args).await,
         Command::Graph(args) => graph::run(&cli.global, args),

@@ -2,6 +2,8 @@
 -- The baseline: exactly the schema VytalWatch databases already have, so an
 -- existing database can be adopted without running DDL. Timestamps are
 -- `timestamp` (without time zone) as in those databases; later versions improve on it.
+--
+-- vytal:allow prefer-timestamptz: 1.0.0 reproduces the schema of record exactly, so a database built by the old suite adopts with no DDL; timestamptz is a later version's fix
 
 CREATE TYPE "clinical_notes_notetype_enum" AS ENUM ('soap', 'progress', 'consultation', 'discharge', 'assessment', 'rpm_review', 'initial_assessment', 'follow_up', 'referral', 'procedure');
 CREATE TYPE "clinical_notes_encountertype_enum" AS ENUM ('telehealth', 'in_person', 'phone', 'async', 'emergency', 'rpm_monitoring');

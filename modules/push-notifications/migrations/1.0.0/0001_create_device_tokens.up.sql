@@ -2,6 +2,8 @@
 -- The baseline: exactly the schema VytalWatch databases already have, so an
 -- existing database can be adopted without running DDL. Timestamps are
 -- `timestamp` (without time zone) as in those databases; later versions improve on it.
+--
+-- vytal:allow prefer-timestamptz: 1.0.0 reproduces the schema of record exactly, so a database built by the old suite adopts with no DDL; timestamptz is a later version's fix
 
 CREATE TYPE "device_tokens_platform_enum" AS ENUM ('ios', 'android', 'web');
 CREATE TYPE "device_tokens_status_enum" AS ENUM ('active', 'expired', 'invalid', 'disabled');
