@@ -160,7 +160,7 @@ async fn locked(
             cut.migrations().iter().filter(|m| todo_keys.contains(&(m.module.clone(), m.id.clone()))).collect();
         let modules: BTreeSet<ModuleName> = adoptable.iter().map(|m| m.module.clone()).collect();
         let all: Vec<&PlannedMigration> = cut.migrations().iter().collect();
-        let c = replay::compare(session.conn(), target, &all, plan.settings(), &modules).await?;
+        let c = replay::compare(session.conn(), target, &all, plan.settings(), &modules, replay::Cache::Use).await?;
         let differing: BTreeSet<ModuleName> = c
             .drift
             .iter()

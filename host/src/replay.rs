@@ -48,7 +48,15 @@ pub(crate) struct Expected {
 /// or a name derived from a hash when that would pass PostgreSQL's 63-byte
 /// limit (which would otherwise cut the suffix off and name the database itself).
 pub fn scratch_name(database: &str) -> String {
-    let name = format!("{database}_vytal_scratch");
+    scratch_slot(database, 0)
+}
+
+/// The name of scratch database number `slot` for `database`: slot 0 is
+/// [`scratch_name`], slot 1 `<database>_vytal_scratch2` (check replays in two
+/// at once), each shortened the same way when too long.
+fn scratch_slot(database: &str, slot: usize) -> String {
+    let suffix = if slot == 0 { String::new() } else { (slot + 1).to_string() };
+    let name = format!("{database}_vytal_scratch{suffix}");
     if name.len() <= 63 {
         return name;
     }
@@ -57,19 +65,148 @@ pub fn scratch_name(database: &str) -> String {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("vytal_scratch_{hash:016x}")
+    format!("vytal_scratch_{hash:016x}{suffix}")
+}
+
+/// Whether a replay may answer from the cache of expected schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Answer from the cache when it holds this plan's schema; fill it otherwise.
+    Use,
+    /// Replay, and refresh the cache with the result.
+    Refresh,
 }
 
 /// Replays `migrations` (in the order given) into a scratch database next to
 /// `target`, using `admin` (a connection to the target) to create it.
+///
+/// The result depends only on the migrations' text, in order, on this build
+/// (its catalog query) and on the server's version. It is kept in the
+/// scratch database (`vytal_cache.expected`) under a hash of exactly those,
+/// and read from there while they stay the same: a replay costs a database's
+/// worth of DDL, the cache one row. The replay stays the only source of the
+/// expected schema; the cache only remembers its answer, and an entry that
+/// cannot be read is replayed again.
 pub(crate) async fn replay(
     migrations: &[&PlannedMigration],
     settings: &HostSettings,
     target: &Target,
     admin: &mut PgConnection,
+    cache: Cache,
 ) -> Result<Expected, ReplayError> {
     let transactional = migrations.iter().all(|m| !m.directives.no_transaction);
-    in_scratch(transactional, target, admin, async |scratch, transaction| {
+    let name = scratch_name(target.database());
+    create_database(admin, &name).await?;
+    let mut scratch = target.with_database(&name).connect("vytal-host replay").await.map_err(SessionError::from)?;
+    let key = cache_key(&mut scratch, migrations).await?;
+    if cache == Cache::Use
+        && let Some(expected) = cached(&mut scratch, &key).await
+    {
+        tracing::debug!(key = %key, "expected schema read from the cache");
+        let _ = sqlx::Connection::close(scratch).await;
+        return Ok(expected);
+    }
+    let expected = replay_uncached(migrations, settings, target, admin, transactional).await;
+    if let Ok(e) = &expected {
+        remember(&mut scratch, &key, e).await;
+    }
+    let _ = sqlx::Connection::close(scratch).await;
+    expected
+}
+
+/// The hash a replay's result is kept under.
+async fn cache_key(scratch: &mut PgConnection, migrations: &[&PlannedMigration]) -> Result<String, ReplayError> {
+    use sha2::{Digest, Sha256};
+    let server: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(&mut *scratch)
+        .await
+        .map_err(SessionError::during("reading the server's version"))?;
+    let mut h = Sha256::new();
+    for part in [env!("CARGO_PKG_VERSION"), &server, &crate::schema::catalog_query("public", &[])] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for m in migrations {
+        h.update(m.label().to_string().as_bytes());
+        h.update([0]);
+        h.update(m.checksum.as_bytes());
+        h.update([0]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A cache entry as stored: the schema and the owners, as `(kind, name, module)`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    schema: Schema,
+    owners: Vec<(ObjectKind, String, String)>,
+}
+
+/// The cached result for `key`, if there is one that reads back whole.
+async fn cached(scratch: &mut PgConnection, key: &str) -> Option<Expected> {
+    let row: Option<String> = match sqlx::query_scalar("SELECT expected FROM vytal_cache.expected WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *scratch)
+        .await
+    {
+        Ok(row) => row,
+        Err(e) => {
+            tracing::debug!(error = %e, "no cache of expected schemas yet");
+            return None;
+        }
+    };
+    let entry: Entry = match serde_json::from_str(&row?) {
+        Ok(entry) => entry,
+        Err(e) => {
+            tracing::warn!(error = %e, "a cached expected schema does not read back; replaying instead");
+            return None;
+        }
+    };
+    let mut owners = Ownership::default();
+    for (kind, name, module) in &entry.owners {
+        owners.claim(*kind, name, &ModuleName::from(module.as_str()));
+    }
+    Some(Expected { schema: entry.schema, owners })
+}
+
+/// Stores `expected` under `key`. A cache that cannot be written is only slower.
+async fn remember(scratch: &mut PgConnection, key: &str, expected: &Expected) {
+    let entry = Entry {
+        schema: expected.schema.clone(),
+        owners: expected.owners.entries().map(|(k, n, m)| (k, n.to_owned(), m.to_string())).collect(),
+    };
+    let Ok(json) = serde_json::to_string(&entry) else { return };
+    let stored = async {
+        sqlx::raw_sql(
+            "CREATE SCHEMA IF NOT EXISTS vytal_cache; \
+             CREATE TABLE IF NOT EXISTS vytal_cache.expected \
+               (key text PRIMARY KEY, expected text NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *scratch)
+        .await?;
+        sqlx::query(
+            "INSERT INTO vytal_cache.expected (key, expected) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET expected = EXCLUDED.expected, stored_at = now()",
+        )
+        .bind(key)
+        .bind(&json)
+        .execute(&mut *scratch)
+        .await
+    }
+    .await;
+    if let Err(e) = stored {
+        tracing::debug!(error = %e, "could not store the expected schema in the cache");
+    }
+}
+
+async fn replay_uncached(
+    migrations: &[&PlannedMigration],
+    settings: &HostSettings,
+    target: &Target,
+    admin: &mut PgConnection,
+    transactional: bool,
+) -> Result<Expected, ReplayError> {
+    in_scratch(transactional, target, admin, 0, async |scratch, transaction| {
         let mut owners = Ownership::default();
         for m in migrations {
             exec::execute(scratch, &Script::up(m), transaction, settings, exec::no_record)
@@ -95,12 +232,14 @@ async fn in_scratch<T>(
     transactional: bool,
     target: &Target,
     admin: &mut PgConnection,
+    slot: usize,
     work: impl AsyncFnOnce(&mut PgConnection, Transaction) -> Result<T, ReplayError>,
 ) -> Result<T, ReplayError> {
     let name = if transactional {
-        scratch_name(target.database())
+        scratch_slot(target.database(), slot)
     } else {
-        format!("vytal_replay_{}_{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos()))
+        let nanos = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos());
+        format!("vytal_replay_{}_{nanos}_{slot}", std::process::id())
     };
     create_database(admin, &name).await?;
     let t = Instant::now();
@@ -221,30 +360,73 @@ pub(crate) struct RoundTrips {
     pub reports: Vec<TripReport>,
     /// The catalog after the last migration that ran.
     pub schema: Schema,
+    /// Whether a rejected up ended the replay before the last migration.
+    pub stopped: bool,
 }
 
 /// Takes each of `trips` up, down and up again (or only up) in a scratch
 /// database, reading the catalog around every step. Stops at the first up
 /// PostgreSQL rejects: what follows it would fail for that reason alone.
+///
+/// With enough round trips to share, two scratch databases work at once: the
+/// first takes the first half of the round trips, the second applies
+/// everything before the second half (ups only, no catalog reads) and takes
+/// the rest. The server does the work, and does it on two cores; the results
+/// are the same as one pass, in the same order.
 pub(crate) async fn round_trips(
     trips: &[Trip<'_>],
     settings: &HostSettings,
     target: &Target,
     admin: &mut PgConnection,
 ) -> Result<RoundTrips, ReplayError> {
+    let checked: Vec<usize> = trips.iter().enumerate().filter(|(_, t)| t.round_trip).map(|(i, _)| i).collect();
+    let Some(&cut) = checked.get(checked.len() / 2).filter(|_| checked.len() >= PARALLEL_FROM) else {
+        return round_trips_in(trips, settings, target, admin, 0).await;
+    };
+    let second: Vec<Trip<'_>> =
+        trips.iter().enumerate().map(|(i, t)| Trip { round_trip: t.round_trip && i >= cut, ..t.clone() }).collect();
+    let mut admin2 = target.connect("vytal-host replay").await.map_err(SessionError::from)?;
+    let (first, second) = tokio::join!(
+        round_trips_in(&trips[..cut], settings, target, admin, 0),
+        round_trips_in(&second, settings, target, &mut admin2, 1)
+    );
+    let _ = sqlx::Connection::close(admin2).await;
+    let first = first?;
+    if first.stopped {
+        // The first half stopped at a rejected up, which the second half met too.
+        return Ok(first);
+    }
+    let mut second = second?;
+    let mut reports = first.reports;
+    reports.extend(second.reports.drain(cut.min(second.reports.len())..));
+    Ok(RoundTrips { reports, schema: second.schema, stopped: second.stopped })
+}
+
+/// How many round trips make a second scratch database worth its connection.
+const PARALLEL_FROM: usize = 8;
+
+async fn round_trips_in(
+    trips: &[Trip<'_>],
+    settings: &HostSettings,
+    target: &Target,
+    admin: &mut PgConnection,
+    slot: usize,
+) -> Result<RoundTrips, ReplayError> {
     let transactional = trips.iter().all(|t| !t.up.directives.no_transaction && !t.down.directives.no_transaction);
-    in_scratch(transactional, target, admin, async |scratch, transaction| {
+    in_scratch(transactional, target, admin, slot, async |scratch, transaction| {
         let reading = || SessionError::during("reading the scratch catalog");
         let mut owners = Ownership::default();
         let mut seen_keys: BTreeSet<(String, String)> = BTreeSet::new();
         let mut current: Option<Schema> = None;
         let mut reports = Vec::with_capacity(trips.len());
+        let mut stopped = false;
         for trip in trips {
             let mut report = TripReport::default();
             if !trip.round_trip {
                 if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
                     report.failed = Some(e);
                     reports.push(report);
+                    stopped = true;
                     break;
                 }
                 claim_new(scratch, &mut owners, &trip.module).await?;
@@ -264,6 +446,7 @@ pub(crate) async fn round_trips(
             if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
                 report.failed = Some(e);
                 reports.push(report);
+                stopped = true;
                 break;
             }
             claim_new(scratch, &mut owners, &trip.module).await?;
@@ -293,6 +476,7 @@ pub(crate) async fn round_trips(
             if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
                 report.failed = Some(e);
                 reports.push(report);
+                stopped = true;
                 break;
             }
             // When the down restored the catalog exactly, the second up starts from
@@ -313,7 +497,7 @@ pub(crate) async fn round_trips(
             Some(s) => s,
             None => describe(scratch, "public", &[]).await.map_err(reading())?,
         };
-        Ok(RoundTrips { reports, schema })
+        Ok(RoundTrips { reports, schema, stopped })
     })
     .await
 }
@@ -353,11 +537,12 @@ pub(crate) async fn compare(
     migrations: &[&PlannedMigration],
     settings: &HostSettings,
     selected: &BTreeSet<ModuleName>,
+    cache: Cache,
 ) -> Result<Comparison, ReplayError> {
     let t = Instant::now();
     let found = describe(live, "public", &[]).await.map_err(SessionError::during("reading the live catalog"))?;
     tracing::debug!(elapsed_ms = t.elapsed().as_millis() as u64, "live catalog read");
-    let expected = replay(migrations, settings, target, live).await?;
+    let expected = replay(migrations, settings, target, live, cache).await?;
     let drift = diff(&expected.schema, &found, &expected.owners);
     let prerequisites = prerequisites(&expected.schema, &found, &expected.owners, selected);
     Ok(Comparison { drift, prerequisites, owners: expected.owners })

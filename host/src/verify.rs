@@ -150,6 +150,8 @@ pub struct VerifyOptions {
     pub modules: Vec<String>,
     /// Verify plugins to run beside the modules' own (`--plugin PATH`).
     pub plugins: Vec<PathBuf>,
+    /// Replay the migrations even when the cache holds their schema, and refresh it.
+    pub replay: bool,
 }
 
 /// Verifies the selected modules: history, drift, prerequisites, then each
@@ -166,13 +168,14 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     };
     // Plugins first: a missing or malformed plugin is an error before any database work.
     let loaded = load_plugins(plan, &selected, &options.plugins).await?;
+    let cache = if options.replay { replay::Cache::Refresh } else { replay::Cache::Use };
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host verify", "verify", Access::Read).await?;
     let result = async {
         let rows = session.applied().await?;
         let mut findings = history(plan, &rows);
         let all: Vec<_> = plan.migrations().iter().collect();
-        let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected).await?;
+        let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache).await?;
         findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
         findings.extend(run_plugins(plan, target, &loaded).await?);

@@ -92,8 +92,9 @@ impl TestDb {
     /// Drops the database; called at the end of a passing test.
     pub async fn drop(self) {
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await.unwrap();
-        // verify's scratch database is named after the database it checks.
-        for name in [self.name.clone(), format!("{}_vytal_scratch", self.name)] {
+        // The scratch databases (verify's, and check's second) are named after the database.
+        for name in [self.name.clone(), format!("{}_vytal_scratch", self.name), format!("{}_vytal_scratch2", self.name)]
+        {
             sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
                 .execute(&mut admin)
                 .await

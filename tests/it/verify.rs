@@ -235,3 +235,53 @@ async fn a_module_reports_what_it_needs_from_other_modules() {
     assert!(kinds.contains(&("core", "missing column")), "{kinds:?}");
     db.drop().await;
 }
+
+#[tokio::test]
+async fn the_expected_schema_is_cached_per_plan_and_replayed_when_in_doubt() {
+    let manifest = "[modules.clinic]\nversion = \"1.0.0\"\n";
+    let with = |column_type: &str| {
+        crate::support::plan(
+            manifest,
+            vec![crate::support::module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", &format!("CREATE TABLE visits (id {column_type});"), "DROP TABLE visits;")],
+            )],
+        )
+    };
+    let (int_plan, bigint_plan) = (with("int"), with("bigint"));
+    let db = TestDb::new("verify_cache").await;
+    db.exec("CREATE TABLE visits (id int)").await;
+    let scratch = TestDb { name: format!("{}_vytal_scratch", db.name), url: format!("{}_vytal_scratch", db.url) };
+    let drift = |r: &vytal_host::verify::VerifyReport| -> Vec<String> {
+        r.findings.iter().filter(|f| f.category == "drift").map(|f| format!("{} {}", f.kind, f.object)).collect()
+    };
+    let options = vytal_host::verify::VerifyOptions::default();
+
+    let first = vytal_host::verify::verify(&int_plan, &db.target(), &options).await.unwrap();
+    assert_eq!(drift(&first), Vec::<String>::new());
+    assert_eq!(scratch.count("SELECT count(*) FROM vytal_cache.expected").await, 1, "the replay is remembered");
+    let again = vytal_host::verify::verify(&int_plan, &db.target(), &options).await.unwrap();
+    assert_eq!(drift(&again), Vec::<String>::new());
+
+    // Same migration name, other text: another key, so the change is seen, not the cached answer.
+    let changed = vytal_host::verify::verify(&bigint_plan, &db.target(), &options).await.unwrap();
+    assert_eq!(drift(&changed), vec!["column type visits.id".to_owned()]);
+    assert_eq!(scratch.count("SELECT count(*) FROM vytal_cache.expected").await, 2);
+
+    // An entry that does not read back is replayed and rewritten, never trusted.
+    scratch.exec("UPDATE vytal_cache.expected SET expected = '{\"schema\": null}'").await;
+    let after = vytal_host::verify::verify(&bigint_plan, &db.target(), &options).await.unwrap();
+    assert_eq!(drift(&after), vec!["column type visits.id".to_owned()]);
+    assert_eq!(
+        scratch.count("SELECT count(*) FROM vytal_cache.expected WHERE expected LIKE '{\"schema\":{%'").await,
+        1,
+        "the entry the verify needed was rewritten"
+    );
+
+    // --replay replays regardless.
+    let forced = vytal_host::verify::VerifyOptions { replay: true, ..Default::default() };
+    let fresh = vytal_host::verify::verify(&int_plan, &db.target(), &forced).await.unwrap();
+    assert_eq!(drift(&fresh), Vec::<String>::new());
+    db.drop().await;
+}

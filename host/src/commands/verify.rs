@@ -10,6 +10,10 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 /// versions as the build says. Drift: the live schema against the one the
 /// registered migrations produce, replayed into a scratch database (the
 /// user needs CREATEDB). Prerequisites: what the modules need from others.
+///
+/// The replayed schema is kept in the scratch database, under a hash of the
+/// migrations' text, this build and the server's version, and reused while
+/// those stay the same; --replay replays regardless and refreshes it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this module's objects (repeatable)
@@ -18,12 +22,16 @@ pub struct Args {
     /// Also run this verify plugin, a WebAssembly component (repeatable); see plugins-sdk/README.md
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<std::path::PathBuf>,
+    /// Replay the migrations even if the cache holds the schema they produce (and refresh it)
+    #[arg(long)]
+    replay: bool,
 }
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
     let target = global.target()?;
-    let options = vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins };
+    let options =
+        vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins, replay: args.replay };
     let report = vytal_host::verify::verify(&plan, &target, &options).await?;
     let errors = report.findings.iter().filter(|f| f.severity == "error").count();
     if global.json {

@@ -31,6 +31,11 @@ impl Ownership {
         self.owners.get(&(kind, name.to_owned()))
     }
 
+    /// Every claim: kind, name and the module that created it.
+    pub fn entries(&self) -> impl Iterator<Item = (ObjectKind, &str, &ModuleName)> + '_ {
+        self.owners.iter().map(|((k, n), m)| (*k, n.as_str(), m))
+    }
+
     /// Every object a module created.
     pub fn owned_by<'a>(&'a self, module: &'a str) -> impl Iterator<Item = (ObjectKind, &'a str)> + 'a {
         self.owners.iter().filter(move |(_, m)| m.as_str() == module).map(|((k, n), _)| (*k, n.as_str()))
@@ -38,7 +43,7 @@ impl Ownership {
 }
 
 /// What kind of object a drift is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ObjectKind {
     /// A table.

@@ -355,7 +355,7 @@ async fn seed_locked(
 
     // Which module owns which table: the migrations, replayed (no second list is kept).
     let all: Vec<_> = plan.migrations().iter().collect();
-    let expected = replay::replay(&all, plan.settings(), target, session.conn()).await?;
+    let expected = replay::replay(&all, plan.settings(), target, session.conn(), replay::Cache::Use).await?;
     let settings = &plan.settings().plugins;
     let mut conn = target.connect("vytal-host seed").await.map_err(SessionError::from)?;
     // The host's statement timeout for its own COPYs (a plugin's reads get the plugin limit);
