@@ -111,7 +111,17 @@ async fn main() {
         recreate(&server, db).await;
         let t = Instant::now();
         let status = std::process::Command::new("psql")
-            .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &format!("{server}/{db}"), "-f", &sql_out])
+            .args([
+                "-X",
+                "-q",
+                "-1",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &format!("{server}/{db}?sslmode=disable"),
+                "-f",
+                &sql_out,
+            ])
             .status()
             .unwrap();
         psql.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -268,10 +268,16 @@ async fn atomic(
     let mut done = Vec::with_capacity(todo.len());
     for (n, m) in todo.iter().enumerate() {
         progress.started(m);
-        match apply_one(plan, session, m, Transaction::Caller).await {
+        match apply_one(plan, session, m, Transaction::Atomic).await {
             Ok(took) => done.push((*m, took)),
-            Err(e) => {
+            Err(mut e) => {
                 exec::rollback(session.conn()).await;
+                if e.phase == exec::Phase::Statement && e.statement.is_none() {
+                    let before: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
+                    if let Some(found) = locate_atomic(plan, session, &before, m).await {
+                        e = found;
+                    }
+                }
                 let aftermath = format!(
                     "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain, {n} of which had succeeded",
                     todo.len()
@@ -291,6 +297,32 @@ async fn atomic(
         progress.applied(m, took);
     }
     Ok(())
+}
+
+/// Finds the statement behind an `--atomic` failure that carried no position:
+/// runs the same migrations again in a transaction that is rolled back, each
+/// behind a savepoint, so the executor can run the failing one statement by
+/// statement. `None` when the failure does not happen again.
+async fn locate_atomic(
+    plan: &Plan,
+    session: &mut Session<'_>,
+    before: &[&PlannedMigration],
+    failing: &PlannedMigration,
+) -> Option<ExecError> {
+    sqlx::raw_sql("BEGIN").execute(session.conn()).await.ok()?;
+    let mut found = None;
+    let mut replayed = true;
+    for m in before {
+        if apply_one(plan, session, m, Transaction::Caller).await.is_err() {
+            replayed = false;
+            break;
+        }
+    }
+    if replayed && let Err(e) = apply_one(plan, session, failing, Transaction::Caller).await {
+        found = Some(e).filter(|e| e.statement.is_some());
+    }
+    exec::rollback(session.conn()).await;
+    found
 }
 
 /// Logs a failed migration and builds the error; the report is filled in by [`run`].

@@ -70,8 +70,15 @@ pub(crate) enum Transaction {
     /// The executor: `BEGIN` ... `COMMIT` around the script and its bookkeeping
     /// (or, for `no-transaction` scripts, around the bookkeeping only).
     Own,
-    /// The caller has a transaction open and ends it (`--atomic`, replay).
+    /// The caller has a transaction open and ends it (replay). The script runs
+    /// behind a savepoint, so a failure leaves the caller's transaction usable.
     Caller,
+    /// The caller's transaction, with no savepoint (`run --atomic`, where any
+    /// failure ends the whole run). Subtransactions cost DDL about 5% here; in
+    /// exchange a failure aborts the caller's transaction, and an error without
+    /// a position comes back without its statement: the caller finds it by
+    /// running again with [`Transaction::Caller`] (only failures pay for that).
+    Atomic,
 }
 
 /// The step an error happened at.
@@ -284,16 +291,20 @@ where
     let undone = if own { TookEffect::Nothing } else { TookEffect::CallerDecides };
     // The whole script goes in one round trip, after its transaction (or, inside the
     // caller's, a savepoint to come back to) and its timeouts.
-    let (open, close, back) = if own {
-        ("BEGIN", "", "ROLLBACK")
-    } else {
-        ("SAVEPOINT vytal_exec", "\n;RELEASE SAVEPOINT vytal_exec", "ROLLBACK TO SAVEPOINT vytal_exec")
+    let (open, close, back) = match transaction {
+        Transaction::Own => ("BEGIN; ", "", Some("ROLLBACK")),
+        Transaction::Caller => {
+            ("SAVEPOINT vytal_exec; ", "\n;RELEASE SAVEPOINT vytal_exec", Some("ROLLBACK TO SAVEPOINT vytal_exec"))
+        }
+        Transaction::Atomic => ("", "", None),
     };
     let prologue =
-        format!("{open}; SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms';\n");
+        format!("{open}SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms';\n");
     let body = format!("{prologue}{}\n;{close}", script.sql);
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(body.as_str())).execute(&mut *conn).await {
-        let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
+        if let Some(back) = back {
+            let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
+        }
         let (_, position) = PgReport::of(&e);
         let offset = position.and_then(|p| body.char_indices().nth(p.saturating_sub(1))).map(|(b, _)| b);
         let error = match offset {
@@ -307,6 +318,8 @@ where
                 err.column = Some(column);
                 err
             }
+            // The caller's transaction is aborted: nothing can run in it to find the statement.
+            _ if transaction == Transaction::Atomic => fail(Phase::Statement, None, &e, undone),
             _ => locate(conn, &prologue, &statements, &e, undone, &fail).await,
         };
         if own {

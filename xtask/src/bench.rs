@@ -2,7 +2,8 @@
 //!
 //! Every case is timed as whole processes, the way an operator runs them.
 //! The floor for applying SQL is `psql -X -q -1 -f` of the exact SQL that
-//! `vytal-host plan --all --sql` prints. Results are medians, printed as a
+//! `vytal-host plan --all --sql` prints, without TLS as vytal-host goes. The
+//! peers section times refinery and sqlx-cli on the same SQL when installed. Results are medians, printed as a
 //! table and written to target/bench/report.json.
 
 use std::process::Command;
@@ -13,11 +14,13 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut runs = 5usize;
+    let mut only_peers = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--runs" => runs = it.next().context("--runs needs a number")?.parse().context("--runs needs a number")?,
-            other => bail!("unknown bench option `{other}`; usage: cargo xtask bench [--runs N]"),
+            "--peers" => only_peers = true,
+            other => bail!("unknown bench option `{other}`; usage: cargo xtask bench [--runs N] [--peers]"),
         }
     }
     if Command::new("psql").arg("--version").output().is_err() {
@@ -44,6 +47,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let migrations = String::from_utf8_lossy(&plan.stdout).lines().filter(|l| l.starts_with("-- ==== ")).count();
 
     let mut rows: Vec<(String, f64, Option<f64>)> = Vec::new();
+    peers(&host, &server, runs, &rt, &sql_file, &mut rows)?;
+    if only_peers {
+        return Ok(());
+    }
 
     // Full apply: vytal-host (per-migration transactions, and --atomic) against psql -1.
     // Each timed run gets a database of its own, checked empty before it starts.
@@ -55,7 +62,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         atomic.push(time(Command::new(&host).args(["run", "--atomic"]).env("DATABASE_URL", &url))?);
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_psql_{i}")))?;
         floor.push(time(
-            Command::new("psql").args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"]).arg(&sql_file),
+            Command::new("psql")
+                .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &plain(&url), "-f"])
+                .arg(&sql_file),
         )?);
     }
     // A database migrated once, for the runs with nothing pending.
@@ -233,7 +242,7 @@ fn seed(
         }
         time(&mut dump)?;
         let copy_url = migrated("vytal_bench_copy")?;
-        floor.push(time(load.args(["-d", &copy_url]))?);
+        floor.push(time(load.args(["-d", &plain(&copy_url)]))?);
         last = report;
     }
     // Memory at a quarter of the size: streaming keeps it flat.
@@ -326,5 +335,175 @@ async fn drop_db(server: &str, db: &str) -> anyhow::Result<()> {
         .with_context(|| format!("no PostgreSQL answers at {server}; start one or set VYTAL_BENCH_SERVER"))?;
     sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))).execute(&mut c).await?;
     c.close().await?;
+    Ok(())
+}
+
+/// A migration tool in the peers comparison: how to apply every migration
+/// to a database, and how to run again with nothing to do.
+struct Peer {
+    name: &'static str,
+    apply: Box<dyn Fn(&str) -> Command>,
+    noop: Box<dyn Fn(&str) -> Command>,
+}
+
+/// Whether `bin --version` runs.
+fn installed(bin: &str) -> bool {
+    Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// The URL with TLS off. The server offers TLS, and psql and sqlx-cli take
+/// it by default (vytal-host cannot yet), so every tool here goes without:
+/// like against like.
+fn plain(url: &str) -> String {
+    format!("{url}?sslmode=disable")
+}
+
+/// vytal-host against refinery and sqlx-cli (when installed) and psql, on the
+/// same SQL, over TCP without TLS, rounds rotated across tools so that
+/// background load falls on all alike: full apply (and in one transaction),
+/// a run with nothing to do, and peak memory.
+pub fn peers(
+    host: &std::path::Path,
+    server: &str,
+    runs: usize,
+    rt: &tokio::runtime::Runtime,
+    sql_file: &std::path::Path,
+    rows: &mut Vec<(String, f64, Option<f64>)>,
+) -> anyhow::Result<()> {
+    let dir = crate::root().join("target").join("bench").join("peers");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (refinery_dir, sqlx_dir) = (dir.join("refinery"), dir.join("sqlx"));
+    std::fs::create_dir_all(&refinery_dir)?;
+    std::fs::create_dir_all(&sqlx_dir)?;
+    // One file per migration, cut from `plan --all --sql` at its `-- ==== module/id_name` headers.
+    let sql = std::fs::read_to_string(sql_file)?;
+    let mut n = 0;
+    for chunk in sql.split("\n-- ==== ").map(|c| c.trim_start_matches("-- ==== ")) {
+        let label = chunk.split_whitespace().next().unwrap_or_default();
+        let stem: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        if stem.is_empty() {
+            continue;
+        }
+        n += 1;
+        let body = format!("-- ==== {chunk}\n");
+        std::fs::write(refinery_dir.join(format!("V{n}__{stem}.sql")), &body)?;
+        std::fs::write(sqlx_dir.join(format!("{n:04}_{stem}.sql")), &body)?;
+    }
+
+    let mut peers: Vec<Peer> = Vec::new();
+    let vytal = |args: &'static [&'static str]| -> Box<dyn Fn(&str) -> Command> {
+        let h = host.to_path_buf();
+        Box::new(move |url| {
+            let mut c = Command::new(&h);
+            c.args(args).env("DATABASE_URL", url);
+            c
+        })
+    };
+    peers.push(Peer { name: "vytal-host run", apply: vytal(&["run"]), noop: vytal(&["run"]) });
+    peers.push(Peer {
+        name: "vytal-host run --atomic",
+        apply: vytal(&["run", "--atomic"]),
+        noop: vytal(&["run", "--atomic"]),
+    });
+    let file = sql_file.to_path_buf();
+    peers.push(Peer {
+        name: "psql -1 -f (same SQL)",
+        apply: Box::new(move |url| {
+            let mut c = Command::new("psql");
+            c.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &plain(url), "-f"]).arg(&file);
+            c
+        }),
+        noop: Box::new(|url| {
+            let mut c = Command::new("psql");
+            c.args(["-X", "-q", "-d", &plain(url), "-c", "SELECT 1"]);
+            c
+        }),
+    });
+    if installed("refinery") {
+        for (name, grouped) in [("refinery migrate", false), ("refinery migrate -g (one transaction)", true)] {
+            let make = {
+                let d = refinery_dir.clone();
+                move |url: &str| {
+                    let mut c = Command::new("refinery");
+                    c.args(["migrate", "-e", "VYTAL_PEER_URL", "-p"]).arg(&d).env("VYTAL_PEER_URL", plain(url));
+                    if grouped {
+                        c.arg("-g");
+                    }
+                    c
+                }
+            };
+            peers.push(Peer { name, apply: Box::new(make.clone()), noop: Box::new(make) });
+        }
+    } else {
+        eprintln!("refinery is not installed, so it is left out; to compare: cargo install --locked refinery_cli");
+    }
+    if installed("sqlx") {
+        let make = {
+            let d = sqlx_dir.clone();
+            move |url: &str| {
+                let mut c = Command::new("sqlx");
+                c.args(["migrate", "run", "--source"]).arg(&d).args(["--database-url", &plain(url)]);
+                c
+            }
+        };
+        peers.push(Peer { name: "sqlx migrate run", apply: Box::new(make.clone()), noop: Box::new(make) });
+    } else {
+        eprintln!(
+            "sqlx-cli is not installed, so it is left out; to compare: \
+             cargo install --locked sqlx-cli --no-default-features --features postgres,rustls"
+        );
+    }
+
+    let mut apply: Vec<Vec<f64>> = vec![Vec::new(); peers.len()];
+    let mut noop: Vec<Vec<f64>> = vec![Vec::new(); peers.len()];
+    for round in 0..runs {
+        for k in 0..peers.len() {
+            let i = (k + round) % peers.len();
+            let url = rt.block_on(fresh(server, &format!("vytal_peer_{i}")))?;
+            apply[i].push(time(&mut (peers[i].apply)(&url))?);
+            for _ in 0..3 {
+                noop[i].push(time(&mut (peers[i].noop)(&url))?);
+            }
+        }
+    }
+    // Peak memory of one more full apply each, measured by /usr/bin/time.
+    let rss: Vec<Option<f64>> = peers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let url = rt.block_on(fresh(server, &format!("vytal_peer_{i}"))).ok()?;
+            let cmd = (p.apply)(&url);
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "maxrss_kb=%M"])
+                .arg(cmd.get_program())
+                .args(cmd.get_args())
+                .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                .output()
+                .ok()?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            let kb: f64 = err.lines().rev().find_map(|l| l.strip_prefix("maxrss_kb="))?.trim().parse().ok()?;
+            Some(kb / 1024.0)
+        })
+        .collect();
+    for i in 0..peers.len() {
+        rt.block_on(drop_db(server, &format!("vytal_peer_{i}")))?;
+    }
+
+    let medians: Vec<(f64, f64)> = apply.iter_mut().zip(noop.iter_mut()).map(|(a, n)| (median(a), median(n))).collect();
+    let refinery = peers.iter().position(|p| p.name == "refinery migrate").map(|i| medians[i].0);
+    println!(
+        "\npeers: {n} migrations over TCP without TLS, median of {runs} rounds rotated across tools \
+         (no-op: {} runs each)\n\n| tool | full apply ms | vs refinery | nothing to do ms | peak RSS MiB |\n|---|---:|---:|---:|---:|",
+        runs * 3
+    );
+    for (i, p) in peers.iter().enumerate() {
+        let (a, z) = medians[i];
+        let vs = refinery.map_or(String::new(), |r| format!("{:.2}x", a / r));
+        let mem = rss[i].map_or(String::from("?"), |m| format!("{m:.1}"));
+        println!("| {} | {a:.1} | {vs} | {z:.1} | {mem} |", p.name);
+        rows.push((format!("peers: {}, full apply", p.name), a, refinery.map(|r| a / r)));
+        rows.push((format!("peers: {}, nothing to do", p.name), z, None));
+    }
+    println!();
     Ok(())
 }
