@@ -29,6 +29,9 @@ pub struct AppliedRow {
     pub checksum: String,
     /// The down SQL, as it was at apply time.
     pub down_sql: String,
+    /// Checksum of the down SQL taken at apply time; absent for rows recorded
+    /// before the ledger kept it.
+    pub down_checksum: Option<String>,
     /// When.
     pub applied_at: String,
 }
@@ -37,6 +40,13 @@ impl AppliedRow {
     /// `module/id_name`.
     pub fn label(&self) -> Label<'_> {
         Label { module: &self.module, id: &self.id, name: &self.name }
+    }
+
+    /// Whether the stored down SQL still matches the checksum taken when it
+    /// was stored: `None` when no checksum was taken (rows recorded before
+    /// the ledger kept one), `Some(false)` when the row was edited since.
+    pub fn down_intact(&self) -> Option<bool> {
+        self.down_checksum.as_ref().map(|c| *c == crate::sql::checksum(&self.down_sql))
     }
 }
 
@@ -90,12 +100,19 @@ pub(crate) struct Ledger {
     /// Set once the tables are seen or created: they are never dropped by
     /// the host, so a command asks the server at most once.
     known_to_exist: AtomicBool,
+    /// Set once `migrations.down_checksum` is seen or added (ledgers created
+    /// before it was kept lack the column until a writing command adds it).
+    has_down_checksum: AtomicBool,
 }
 
 impl Ledger {
     /// The ledger in `schema` (validated by the manifest to be a plain name).
     pub fn new(schema: &str) -> Self {
-        Ledger { schema: schema.to_owned(), known_to_exist: AtomicBool::new(false) }
+        Ledger {
+            schema: schema.to_owned(),
+            known_to_exist: AtomicBool::new(false),
+            has_down_checksum: AtomicBool::new(false),
+        }
     }
 
     /// The schema name.
@@ -108,19 +125,34 @@ impl Ledger {
         if self.known_to_exist.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let row = sqlx::query("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL")
-            .bind(format!("\"{}\".migrations", self.schema))
-            .bind(format!("\"{}\".events", self.schema))
-            .fetch_one(conn)
-            .await?;
+        let row = sqlx::query(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL, \
+             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) \
+                     AND attname = 'down_checksum' AND NOT attisdropped)",
+        )
+        .bind(format!("\"{}\".migrations", self.schema))
+        .bind(format!("\"{}\".events", self.schema))
+        .fetch_one(conn)
+        .await?;
         let exists: bool = row.try_get(0)?;
         self.known_to_exist.store(exists, Ordering::Relaxed);
+        self.has_down_checksum.store(row.try_get(1)?, Ordering::Relaxed);
         Ok(exists)
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
     pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         if self.exists(conn).await? {
+            if !self.has_down_checksum.load(Ordering::Relaxed) {
+                // A ledger from before down checksums: rows already there keep none.
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "ALTER TABLE \"{}\".migrations ADD COLUMN IF NOT EXISTS down_checksum text",
+                    self.schema
+                )))
+                .execute(&mut *conn)
+                .await?;
+                self.has_down_checksum.store(true, Ordering::Relaxed);
+            }
             return Ok(());
         }
         let s = &self.schema;
@@ -135,6 +167,7 @@ CREATE TABLE IF NOT EXISTS "{s}".migrations (
     module_version    text        NOT NULL,
     checksum          text        NOT NULL,
     down_sql          text        NOT NULL,
+    down_checksum     text,
     applied_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
     applied_by_db     text        NOT NULL DEFAULT current_user,
     applied_by_os     text        NOT NULL,
@@ -173,6 +206,7 @@ COMMIT;"#,
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
+        self.has_down_checksum.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -269,8 +303,9 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         }
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT module, id, name, module_version, checksum, down_sql, \
-             to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-             FROM \"{}\".migrations ORDER BY applied_at, module, id",
+             to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+             to_jsonb(m) ->> 'down_checksum' \
+             FROM \"{}\".migrations m ORDER BY applied_at, module, id",
             self.schema
         )))
         .fetch_all(conn)
@@ -285,6 +320,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                     checksum: r.try_get(4)?,
                     down_sql: r.try_get(5)?,
                     applied_at: r.try_get(6)?,
+                    down_checksum: r.try_get(7)?,
                 })
             })
             .collect()
@@ -325,8 +361,8 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         let s = &self.schema;
         sqlx::query(AssertSqlSafe(format!(
             "WITH row AS (INSERT INTO \"{s}\".migrations \
-               (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) \
+               (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms, down_checksum) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13)) \
              INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
              VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
         )))
@@ -342,6 +378,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         .bind(command)
         .bind(env!("CARGO_PKG_VERSION"))
         .bind(outcome)
+        .bind(crate::sql::checksum(&m.down))
         .execute(conn)
         .await?;
         Ok(())

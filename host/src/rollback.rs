@@ -53,6 +53,22 @@ pub struct RollbackOptions {
     pub dry_run: bool,
     /// The command line, for the event log.
     pub command: String,
+    /// Which down SQL runs where the stored one and the build's differ.
+    pub down: DownChoice,
+}
+
+/// Which down SQL runs for a migration whose stored down SQL differs from
+/// this build's, or no longer matches the checksum taken when it was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DownChoice {
+    /// Neither: refuse, showing both, so that an operator chooses.
+    #[default]
+    Ask,
+    /// The one stored in the ledger at apply time (never one edited since).
+    Stored,
+    /// This build's.
+    Build,
 }
 
 /// One migration to undo, in the order it will be undone.
@@ -66,10 +82,28 @@ pub struct Step {
     pub name: String,
     /// Module version it belongs to.
     pub version: String,
-    /// The down SQL that will run (the one stored at apply time).
+    /// The down SQL that will run: the one stored at apply time unless this
+    /// build's was chosen (`down_from`).
     pub down_sql: String,
-    /// Whether this build's down SQL differs from the stored one (the stored one is used).
+    /// `stored` or `build`: where `down_sql` comes from.
+    pub down_from: &'static str,
+    /// Whether this build's down SQL differs from the stored one.
     pub compiled_differs: bool,
+    /// Whether the stored down SQL no longer matches the checksum taken when it
+    /// was stored: the ledger row was edited since.
+    pub stored_edited: bool,
+    /// The down SQL not chosen, when the two differ (for showing both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_down: Option<String>,
+    /// This build's down SQL, when the build carries the migration.
+    #[serde(skip)]
+    built_down: Option<String>,
+    /// The build's down file, relative to the workspace root.
+    #[serde(skip)]
+    built_path: Option<String>,
+    /// The checksum of the down SQL taken at apply time, if one was.
+    #[serde(skip)]
+    recorded_down_checksum: Option<String>,
     /// Whether the build carries this migration at all.
     pub in_build: bool,
     /// Whether it is only undone because it requires the selection (`--cascade`).
@@ -153,6 +187,32 @@ pub enum RollbackError {
     /// The confirmation was refused or could not be asked.
     #[error("{0}")]
     NotConfirmed(String),
+    /// A stored down SQL was edited after it was stored.
+    #[error(
+        "the down SQL stored for {migration} no longer matches the checksum taken when it was applied (then {recorded}, now {found}): the ledger row was edited since. Nothing was rolled back. {fix}"
+    )]
+    StoredDownEdited {
+        /// `module/id_name`.
+        migration: String,
+        /// The checksum taken at apply time.
+        recorded: String,
+        /// The checksum of what is stored now.
+        found: String,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// The stored down SQL and the build's differ, and no choice was made.
+    #[error(
+        "the down SQL stored when {} was applied differs from this build's; nothing was rolled back. See both with --dry-run, then choose with --down stored (what was stored at apply time) or --down build (this build's); on a terminal you are asked{}",
+        .migrations.join(", "),
+        .shown
+    )]
+    DownsDiffer {
+        /// The migrations, `module/id_name`.
+        migrations: Vec<String>,
+        /// Both texts, for each.
+        shown: String,
+    },
     /// A down migration failed; it and everything before it in the order stay applied.
     #[error("{}\n  {}", .0.error, .0.aftermath)]
     DownFailed(Box<DownFailure>),
@@ -232,7 +292,13 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
                 name: row.name.clone(),
                 version: row.module_version.clone(),
                 down_sql: row.down_sql.clone(),
+                down_from: "stored",
                 compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(&row.down_sql)),
+                stored_edited: row.down_intact() == Some(false),
+                other_down: None,
+                built_down: built.map(|m| m.down.to_string()),
+                built_path: built.map(PlannedMigration::down_path),
+                recorded_down_checksum: row.down_checksum.clone(),
                 in_build: built.is_some(),
                 dependant: dependants.contains(&i),
                 duration_ms: None,
@@ -244,6 +310,85 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
         directives_of(s)?;
     }
     Ok(steps)
+}
+
+/// Settles which down SQL each step runs. An edited stored down never runs;
+/// where the stored and the build's differ, `choice` decides, and without
+/// one nothing runs. A dry run shows both instead of refusing.
+fn choose_downs(steps: &mut [Step], choice: DownChoice, dry_run: bool) -> Result<(), RollbackError> {
+    let mut undecided = Vec::new();
+    for step in steps.iter_mut() {
+        let use_build = if step.stored_edited {
+            if choice != DownChoice::Build || step.built_down.is_none() {
+                if dry_run {
+                    step.other_down = step.built_down.clone();
+                    continue;
+                }
+                return Err(RollbackError::StoredDownEdited {
+                    migration: step.label(),
+                    recorded: step.recorded_down_checksum.clone().unwrap_or_default(),
+                    found: sql::checksum(&step.down_sql),
+                    fix: if step.built_down.is_some() {
+                        "Compare it with this build's down (--dry-run shows both) and, if the build's is right, roll back with --down build"
+                    } else {
+                        "This build does not carry the migration: restore the row's down_sql from a backup, or use a build that carries it and --down build"
+                    },
+                });
+            }
+            true
+        } else if step.recorded_down_checksum.is_none() && step.built_down.is_none() && choice != DownChoice::Stored {
+            // Nothing to check the stored text against: no checksum (a row from
+            // before they were taken) and no build copy.
+            if !dry_run {
+                undecided.push(step.label());
+            }
+            continue;
+        } else if step.compiled_differs {
+            match choice {
+                DownChoice::Stored => false,
+                DownChoice::Build => true,
+                DownChoice::Ask => {
+                    undecided.push(step.label());
+                    step.other_down = step.built_down.clone();
+                    continue;
+                }
+            }
+        } else {
+            false
+        };
+        if use_build && let (Some(built), Some(_)) = (step.built_down.clone(), &step.built_path) {
+            step.other_down = Some(std::mem::replace(&mut step.down_sql, built));
+            step.down_from = "build";
+        } else if step.compiled_differs {
+            step.other_down = step.built_down.clone();
+        }
+    }
+    if undecided.is_empty() || dry_run {
+        return Ok(());
+    }
+    if let Some(unchecked) = steps.iter().find(|s| undecided.contains(&s.label()) && s.built_down.is_none()) {
+        return Err(RollbackError::DownsDiffer {
+            migrations: vec![unchecked.label()],
+            shown: format!(
+                "\n{} has no checksum in the ledger and this build does not carry it, so its stored down SQL cannot be checked; read it with --dry-run and run it with --down stored only if it is right",
+                unchecked.label()
+            ),
+        });
+    }
+    let shown = steps
+        .iter()
+        .filter(|s| undecided.contains(&s.label()))
+        .map(|s| {
+            format!(
+                "\n-- ==== {} stored at apply time:\n{}\n-- ==== {} in this build:\n{}",
+                s.label(),
+                s.down_sql.trim_end(),
+                s.label(),
+                s.other_down.as_deref().unwrap_or_default().trim_end()
+            )
+        })
+        .collect();
+    Err(RollbackError::DownsDiffer { migrations: undecided, shown })
 }
 
 fn directives_of(step: &Step) -> Result<Directives, RollbackError> {
@@ -292,7 +437,8 @@ async fn locked(
     report: &mut RollbackReport,
 ) -> Result<(), RollbackError> {
     let rows = session.applied().await?;
-    let steps = select(plan, &rows, options)?;
+    let mut steps = select(plan, &rows, options)?;
+    choose_downs(&mut steps, options.down, options.dry_run)?;
     if options.dry_run {
         report.steps = steps;
         return Ok(());
@@ -300,17 +446,18 @@ async fn locked(
     if steps.is_empty() {
         return Ok(());
     }
-    for s in steps.iter().filter(|s| s.compiled_differs) {
-        tracing::warn!(migration = %s.label(), "this build's down SQL differs from the one stored when it was applied; using the stored one");
-    }
     confirm(&steps).map_err(RollbackError::NotConfirmed)?;
     let mut done: Vec<String> = Vec::new();
     for step in steps {
         let directives = directives_of(&step)?;
+        let origin = match (&step.built_path, step.down_from) {
+            (Some(path), "build") => Origin::File(path.clone()),
+            _ => Origin::StoredDown,
+        };
         let script = Script {
             label: step.label(),
             direction: Direction::Down,
-            origin: Origin::StoredDown,
+            origin,
             sql: &step.down_sql,
             directives: directives.clone(),
         };
@@ -324,7 +471,10 @@ async fn locked(
                 module: Some(&step.module),
                 migration: Some(&step.id),
                 duration_ms: exec::ms(took),
-                details: serde_json::json!({ "name": step.name, "module_version": step.version, "cascade": step.dependant }),
+                details: serde_json::json!({
+                    "name": step.name, "module_version": step.version, "cascade": step.dependant,
+                    "down": step.down_from, "down_checksum": sql::checksum(&step.down_sql),
+                }),
                 ..Event::default()
             };
             ledger.record_event(conn, &event, actor).await

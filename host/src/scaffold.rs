@@ -19,6 +19,11 @@ pub enum ScaffoldError {
     /// The migration name is not usable in a file name.
     #[error("migration name `{0}` must be lowercase letters, digits and underscores, e.g. add_refill_reminders")]
     BadName(String),
+    /// The migration name would make a file name longer than file systems allow.
+    #[error(
+        "migration name is {0} characters; with its number and `.down.sql` a file name holds at most 255, so use at most {MAX_NAME}"
+    )]
+    LongName(usize),
     /// The module's crate folder is not here.
     #[error("cannot find {0}; run this from the workspace root, or pass --root")]
     NoCrate(PathBuf),
@@ -50,6 +55,9 @@ pub fn new_migration(
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         return Err(ScaffoldError::BadName(name.to_owned()));
     }
+    if name.len() > MAX_NAME {
+        return Err(ScaffoldError::LongName(name.len()));
+    }
     let crate_dir = root.join(dir);
     if !crate_dir.join("Cargo.toml").is_file() {
         return Err(ScaffoldError::NoCrate(crate_dir.join("Cargo.toml")));
@@ -67,14 +75,27 @@ pub fn new_migration(
             resolved.version
         )
     };
+    // Both files or neither: a down that cannot be written takes the up with it.
+    let mut written: Vec<&PathBuf> = Vec::new();
     for (path, text) in [(&up, header("up")), (&down, header("down: undo everything the up file creates"))] {
-        let mut file = std::fs::OpenOptions::new()
+        let result = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
-            .map_err(|source| ScaffoldError::Write { path: path.clone(), source })?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .map_err(|source| ScaffoldError::Write { path: path.clone(), source })?;
+            .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+        if let Err(source) = result {
+            for done in written {
+                let _ = std::fs::remove_file(done);
+            }
+            if source.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(ScaffoldError::Write { path: path.clone(), source });
+        }
+        written.push(path);
     }
     Ok((up, down))
 }
+
+/// The longest migration name: `NNNN_` + name + `.down.sql` within 255 bytes.
+pub const MAX_NAME: usize = 255 - "0000_".len() - ".down.sql".len();

@@ -250,17 +250,30 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: u64 =
-        number.parse().map_err(|_| format!("`{text}` is not a duration; write e.g. 250ms, 30s, 5min, 2h or 0"))?;
-    let ms = match unit.trim() {
-        "" if n == 0 => 0,
-        "ms" => n,
-        "s" => n * 1_000,
-        "min" => n * 60_000,
-        "h" => n * 3_600_000,
+        number.parse().map_err(|_| match number.is_empty() {
+            true => format!("`{text}` is not a duration; write e.g. 250ms, 30s, 5min, 2h or 0"),
+            // Digits only, too many for any integer: longer than any timeout.
+            false => format!("`{text}` is longer than PostgreSQL accepts for a timeout ({MAX_TIMEOUT_MS}ms, about 24 days); write at most 596h, or 0 for no limit"),
+        })?;
+    let per = match unit.trim() {
+        "" if n == 0 => 1,
+        "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
         _ => return Err(format!("`{text}` has no known unit; write e.g. 250ms, 30s, 5min, 2h or 0")),
     };
-    Ok(Duration::from_millis(ms))
+    match n.checked_mul(per) {
+        Some(ms) if ms <= MAX_TIMEOUT_MS => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "`{text}` is longer than PostgreSQL accepts for a timeout ({MAX_TIMEOUT_MS}ms, about 24 days); write at most 596h, or 0 for no limit"
+        )),
+    }
 }
+
+/// The largest `lock_timeout` or `statement_timeout` PostgreSQL accepts, in
+/// milliseconds (`INT_MAX`); every duration vytal reads is held to it.
+pub const MAX_TIMEOUT_MS: u64 = 2_147_483_647;
 
 /// The 1-based line and column (in characters) of byte offset `at` in `text`.
 pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
@@ -340,6 +353,12 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("5min"), Ok(Duration::from_secs(300)));
         assert!(parse_duration("5 minutes").is_err());
+        assert_eq!(parse_duration("596h"), Ok(Duration::from_secs(596 * 3600)));
+        assert_eq!(parse_duration("2147483647ms"), Ok(Duration::from_millis(2_147_483_647)));
+        for too_long in ["597h", "2147483648ms", "99999999999h", "144115188075855872h", "99999999999999999999999ms"] {
+            let e = parse_duration(too_long).unwrap_err();
+            assert!(e.contains("longer than PostgreSQL accepts for a timeout"), "{too_long}: {e}");
+        }
         assert!(parse_duration("5").is_err());
     }
 }

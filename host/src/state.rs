@@ -21,6 +21,20 @@ pub struct Edited {
     pub file_checksum: String,
 }
 
+/// An applied migration whose ledger row names another module version than
+/// the build gives it: the row was edited, or another build applied it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Misversioned {
+    /// `module/id_name`.
+    pub migration: String,
+    /// The module.
+    pub module: ModuleName,
+    /// The module version in the ledger row.
+    pub recorded: String,
+    /// The module version this build gives the migration.
+    pub built: String,
+}
+
 /// Why the ledger and the plan cannot go on together.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -28,6 +42,9 @@ pub enum StateError {
     /// Applied migrations were edited afterwards.
     #[error("{}", edited_message(.0))]
     Edited(Vec<Edited>),
+    /// Ledger rows name module versions the build does not give their migrations.
+    #[error("{}", misversioned_message(.0))]
+    Misversioned(Vec<Misversioned>),
     /// A pending migration sorts before one already applied in the same module.
     #[error(
         "migration {pending} is pending but {later} of the same module is already applied; migrations must be added after the last applied one: renumber {pending} after {later}"
@@ -51,6 +68,21 @@ fn edited_message(edited: &[Edited]) -> String {
     s
 }
 
+fn misversioned_message(rows: &[Misversioned]) -> String {
+    let mut s = format!(
+        "{} ledger row(s) record a module version this build does not give the migration; nothing was applied",
+        rows.len()
+    );
+    for m in rows {
+        s.push_str(&format!(
+            "\n  {}: the ledger says {} {}, this build has it in {} {}",
+            m.migration, m.module, m.recorded, m.module, m.built
+        ));
+    }
+    s.push_str("\n  the rows were edited, or a different build applied them: compare with the event log (`SELECT at, module, migration, details FROM vytal.events WHERE kind = 'migration'`) and correct the rows, or run the build that applied them");
+    s
+}
+
 /// The plan held against the ledger.
 #[derive(Debug, Clone)]
 pub(crate) struct Assessment<'p> {
@@ -62,6 +94,8 @@ pub(crate) struct Assessment<'p> {
     pub edited: Vec<Edited>,
     /// Ledger rows the build does not know.
     pub unknown: Vec<AppliedRow>,
+    /// Applied migrations recorded under another module version than the build's.
+    pub misversioned: Vec<Misversioned>,
     pending_at: BTreeSet<usize>,
 }
 
@@ -72,6 +106,7 @@ impl<'p> Assessment<'p> {
             rows.into_iter().map(|r| ((r.module.clone(), r.id.clone()), r)).collect();
         let mut pending = Vec::new();
         let mut edited = Vec::new();
+        let mut misversioned = Vec::new();
         let mut known = BTreeSet::new();
         for m in plan.migrations() {
             let key = (m.module.clone(), m.id.clone());
@@ -84,6 +119,12 @@ impl<'p> Assessment<'p> {
                     applied_checksum: row.checksum.clone(),
                     file_checksum: m.checksum.clone(),
                 }),
+                Some(row) if row.module_version != m.version.to_string() => misversioned.push(Misversioned {
+                    migration: m.label().to_string(),
+                    module: m.module.clone(),
+                    recorded: row.module_version.clone(),
+                    built: m.version.to_string(),
+                }),
                 Some(_) => {}
             }
             known.insert(key);
@@ -91,7 +132,7 @@ impl<'p> Assessment<'p> {
         let unknown_keys: Vec<_> = applied.keys().filter(|k| !known.contains(*k)).cloned().collect();
         let unknown = unknown_keys.iter().filter_map(|k| applied.remove(k)).collect();
         let pending_at = pending.iter().map(|m| m.position()).collect();
-        Assessment { applied, pending, edited, unknown, pending_at }
+        Assessment { applied, pending, edited, unknown, misversioned, pending_at }
     }
 
     /// Whether `m` is pending.
@@ -109,6 +150,9 @@ impl<'p> Assessment<'p> {
     pub fn pending_among(&self, selection: &[&'p PlannedMigration]) -> Result<Vec<&'p PlannedMigration>, StateError> {
         if !self.edited.is_empty() {
             return Err(StateError::Edited(self.edited.clone()));
+        }
+        if !self.misversioned.is_empty() {
+            return Err(StateError::Misversioned(self.misversioned.clone()));
         }
         let todo: Vec<&PlannedMigration> = selection.iter().copied().filter(|m| self.is_pending(m)).collect();
         let mut newest: BTreeMap<&str, &AppliedRow> = BTreeMap::new();

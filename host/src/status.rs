@@ -47,6 +47,8 @@ pub struct StatusReport {
     pub modules: Vec<ModuleStatus>,
     /// Applied migrations whose files changed.
     pub edited: Vec<Edited>,
+    /// Applied migrations whose ledger row names another module version than the build.
+    pub misversioned: Vec<crate::state::Misversioned>,
     /// Ledger rows unknown to this build (`module/id_name`).
     pub unknown: Vec<String>,
     /// Pending migrations in all.
@@ -112,6 +114,7 @@ pub(crate) fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> Status
         ledger_schema: plan.settings().ledger_schema.clone(),
         modules,
         edited: a.edited.clone(),
+        misversioned: a.misversioned.clone(),
         unknown: a.unknown.iter().map(|r| r.label().to_string()).collect(),
         pending: a.pending.len(),
     }

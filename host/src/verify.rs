@@ -243,6 +243,29 @@ fn history(plan: &Plan, rows: &[AppliedRow]) -> Vec<Finding> {
         ));
     }
     for r in rows {
+        if r.down_intact() == Some(false) {
+            out.push(finding(
+                &r.module,
+                "history",
+                "stored down edited",
+                r.label().to_string(),
+                r.down_checksum.clone(),
+                Some(crate::sql::checksum(&r.down_sql)),
+            ));
+        }
+        let built_down = plan.find(&r.module, &r.id).map(|m| &m.down);
+        if built_down.is_some_and(|d| crate::sql::normalise(d) != crate::sql::normalise(&r.down_sql)) {
+            let mut f = finding(
+                &r.module,
+                "history",
+                "stored down differs from the build's",
+                r.label().to_string(),
+                built_down.map(|d| crate::sql::checksum(d)),
+                Some(crate::sql::checksum(&r.down_sql)),
+            );
+            f.severity = "warning";
+            out.push(f);
+        }
         let Some(built) = plan.modules().get(r.module.as_str()) else { continue };
         let recorded = semver::Version::parse(&r.module_version);
         let compiled = plan.find(&r.module, &r.id).map(|m| &m.version);

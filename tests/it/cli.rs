@@ -256,6 +256,22 @@ fn new_scaffolds_the_next_migration() {
     let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
+
+    // Both files or neither: a name too long for a file name is refused before anything is written...
+    let folder = root.join("modules/medications/migrations/1.1.0");
+    let files = || std::fs::read_dir(&folder).unwrap().count();
+    let before = files();
+    let long = "a".repeat(242);
+    let o = host(None, &["new", "--module", "medications", &long, "--root", root_arg]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("migration name is 242 characters"), "{}", stderr(&o));
+    assert_eq!(files(), before);
+    // ...and a down that cannot be written takes its up with it, leaving what was there.
+    std::fs::write(folder.join("0004_clash.down.sql"), "-- someone else's\n").unwrap();
+    let o = host(None, &["new", "--module", "medications", "clash", "--root", root_arg]);
+    expect_code(&o, 2);
+    assert!(!folder.join("0004_clash.up.sql").exists());
+    assert_eq!(std::fs::read_to_string(folder.join("0004_clash.down.sql")).unwrap(), "-- someone else's\n");
     std::fs::remove_dir_all(root).unwrap();
 }
 

@@ -258,20 +258,20 @@ async fn an_error_at_commit_names_the_migration_and_leaves_nothing() {
 }
 
 #[tokio::test]
-async fn an_error_at_begin_names_the_migration_and_leaves_nothing() {
+async fn a_timeout_postgresql_would_refuse_is_refused_before_anything_runs() {
     let db = TestDb::new("fail_begin").await;
-    // A timeout PostgreSQL refuses fails at the SET LOCAL that opens the migration.
+    // Once, PostgreSQL refused this at the SET LOCAL that opens the migration; now the plan does, with file and line.
     let huge = "-- vytal:lock-timeout 9999999h\nCREATE TABLE visits (id int);\n";
-    let p = with_clinic(&[("1.0.0", "0001_visits", huge, "DROP TABLE visits;")]);
-    let msg = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
-    assert!(
-        msg.starts_with("migration clinic/0001_visits failed while starting it (BEGIN and its timeouts) at modules/clinic/migrations/1.0.0/0001_visits.up.sql: "),
-        "{msg}"
+    let err = crate::support::try_plan(
+        MANIFEST,
+        vec![core(), module("clinic", "1.0.0", &[("1.0.0", "0001_visits", huge, "DROP TABLE visits;")])],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "modules/clinic/migrations/1.0.0/0001_visits.up.sql:1: `vytal:lock-timeout`: `9999999h` is longer than PostgreSQL accepts for a timeout (2147483647ms, about 24 days); write at most 596h, or 0 for no limit"
     );
-    assert!(msg.contains("lock_timeout"), "{msg}");
-    assert!(msg.contains("it was rolled back"), "{msg}");
-    assert_eq!(db.ledger().await, vec!["core/0001"]);
-    assert_eq!(db.tables().await, vec!["people"]);
+    assert!(db.tables().await.is_empty());
     db.drop().await;
 }
 
@@ -305,6 +305,7 @@ async fn a_no_transaction_down_that_fails_part_way_says_what_took_effect() {
         cascade: false,
         dry_run: false,
         command: "rollback".into(),
+        down: vytal_host::rollback::DownChoice::Ask,
     };
     let mut yes = |_: &[vytal_host::rollback::Step]| Ok(());
     let msg = vytal_host::rollback::rollback(&p, &db.target(), &options, &mut yes).await.unwrap_err().to_string();
@@ -356,12 +357,14 @@ async fn a_bad_directive_in_a_stored_down_is_refused_before_anything_runs() {
     let db = TestDb::new("fail_stored_directive").await;
     let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")]);
     vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
-    db.exec("UPDATE vytal.migrations SET down_sql = E'-- vytal:lock-timeout soon\\nDROP TABLE visits;' WHERE module = 'clinic'").await;
+    // A row from before down checksums (none recorded), so the directive is what stops it.
+    db.exec("UPDATE vytal.migrations SET down_sql = E'-- vytal:lock-timeout soon\\nDROP TABLE visits;', down_checksum = NULL WHERE module = 'clinic'").await;
     let options = vytal_host::rollback::RollbackOptions {
         selection: vytal_host::rollback::Selection::All,
         cascade: false,
         dry_run: false,
         command: "rollback --all".into(),
+        down: vytal_host::rollback::DownChoice::Ask,
     };
     let mut yes = |_: &[vytal_host::rollback::Step]| Ok(());
     let msg = vytal_host::rollback::rollback(&p, &db.target(), &options, &mut yes).await.unwrap_err().to_string();
@@ -400,5 +403,46 @@ async fn an_error_without_a_position_still_names_its_statement_and_line() {
         assert!(!db.tables().await.contains(&"visits".to_owned()), "atomic {atomic}");
         assert_eq!(db.advisory_locks().await, 0);
     }
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_edited_ledger_row_stops_run_and_status_says_what_is_wrong() {
+    let db = TestDb::new("fail_ledger_edits").await;
+    crate::support::expect_code(&crate::support::host(Some(&db), &["run"]), 0);
+    db.exec("UPDATE vytal.migrations SET module_version = '9.9.9' WHERE module = 'claims' AND id = '0001'").await;
+    let before = db.ledger().await;
+
+    let o = crate::support::host(Some(&db), &["run"]);
+    crate::support::expect_code(&o, 2);
+    let err = crate::support::stderr(&o);
+    assert!(
+        err.contains(
+            "1 ledger row(s) record a module version this build does not give the migration; nothing was applied"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("claims/0001_create_claims: the ledger says claims 9.9.9, this build has it in claims 1.0.0"),
+        "{err}"
+    );
+    assert_eq!(db.ledger().await, before);
+
+    let o = crate::support::host(Some(&db), &["status", "--check"]);
+    let out = crate::support::expect_code(&o, 1);
+    assert!(out.contains("VERSION claims/0001_create_claims: the ledger says claims 9.9.9"), "{out}");
+    assert!(
+        out.contains(
+            "1 applied migration(s) no longer match the ledger (above); `vytal-host run` refuses until they do"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("up to date"), "{out}");
+
+    // An edited checksum is the same story.
+    db.exec("UPDATE vytal.migrations SET module_version = '1.0.0' WHERE module = 'claims' AND id = '0001'").await;
+    db.exec("UPDATE vytal.migrations SET checksum = 'x' WHERE module = 'tasks' AND id = '0001'").await;
+    let out = crate::support::expect_code(&crate::support::host(Some(&db), &["status", "--check"]), 1);
+    assert!(out.contains("EDITED tasks/0001_create_tasks") && !out.contains("up to date"), "{out}");
     db.drop().await;
 }

@@ -89,6 +89,20 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     );
     v.push(("toml syntax", t, vec!["migrations.toml: line ".to_owned()]));
 
+    // Too long for PostgreSQL, or for any integer: refused here, not by the server later,
+    // and never wrapped round to a small number (or to 0, no limit at all).
+    for huge in ["99999999999h", "144115188075855872h"] {
+        let t = REAL.replace("lock_timeout = \"10s\"", &format!("lock_timeout = \"{huge}\""));
+        v.push((
+            "duration too long",
+            t.clone(),
+            vec![format!(
+                ":{}:16: host.lock_timeout: `{huge}` is longer than PostgreSQL accepts for a timeout (2147483647ms, about 24 days)",
+                line_of(&t, huge)
+            )],
+        ));
+    }
+
     let t = REAL.replace(
         "[modules.claims]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }",
         "[modules.claims]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\", ledger = \"^1.0\" }",

@@ -1,6 +1,6 @@
 //! Rollback: last, -n, module, --to, --all; dependants and --cascade; stored down SQL; failures.
 
-use vytal_host::rollback::{RollbackError, RollbackOptions, Selection, Step};
+use vytal_host::rollback::{DownChoice, RollbackError, RollbackOptions, Selection, Step};
 use vytal_host::{ModuleSource, Plan, Quiet, RunOptions};
 
 use crate::support::{TestDb, expect_code, host, module, plan, stderr};
@@ -56,7 +56,7 @@ fn full() -> Plan {
 }
 
 fn opts(selection: Selection) -> RollbackOptions {
-    RollbackOptions { selection, cascade: false, dry_run: false, command: "rollback".into() }
+    RollbackOptions { selection, cascade: false, dry_run: false, command: "rollback".into(), down: DownChoice::Ask }
 }
 
 async fn rollback(p: &Plan, db: &TestDb, o: RollbackOptions) -> Result<Vec<String>, RollbackError> {
@@ -178,17 +178,80 @@ async fn a_build_without_the_migration_rolls_it_back_from_the_ledger() {
     assert!(!steps[0].in_build);
     assert!(!db.tables().await.contains(&"rooms".to_owned()));
 
-    // A build whose down SQL changed: the stored one runs, and the step says so.
+    // A build whose down SQL changed: nothing runs until one of the two is chosen.
     apply(&full(), &db).await;
     let changed = plan(MANIFEST, modules("SELECT 1;"));
-    let mut differs = false;
+    let err = rollback(&changed, &db, opts(Selection::Last(1))).await.unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "the down SQL stored when clinic/0002_rooms was applied differs from this build's; nothing was rolled back"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("choose with --down stored") && err.contains("DROP TABLE rooms;") && err.contains("SELECT 1;"),
+        "{err}"
+    );
+    assert!(db.tables().await.contains(&"rooms".to_owned()));
+    let mut from = "";
     let mut confirm = |s: &[Step]| {
-        differs = s[0].compiled_differs;
+        from = s[0].down_from;
+        assert!(s[0].compiled_differs);
         Ok(())
     };
-    vytal_host::rollback::rollback(&changed, &db.target(), &opts(Selection::Last(1)), &mut confirm).await.unwrap();
-    assert!(differs);
+    let stored = RollbackOptions { down: DownChoice::Stored, ..opts(Selection::Last(1)) };
+    vytal_host::rollback::rollback(&changed, &db.target(), &stored, &mut confirm).await.unwrap();
+    assert_eq!(from, "stored");
     assert!(!db.tables().await.contains(&"rooms".to_owned()), "the stored DROP TABLE ran, not the build's SELECT 1");
+
+    // --down build runs this build's down instead.
+    apply(&full(), &db).await;
+    let build = RollbackOptions { down: DownChoice::Build, ..opts(Selection::Last(1)) };
+    assert_eq!(rollback(&changed, &db, build).await.unwrap(), vec!["clinic/0002_rooms"]);
+    assert!(db.tables().await.contains(&"rooms".to_owned()), "the build's SELECT 1 ran, so rooms stays");
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'rollback' AND details->>'down' = 'build'").await,
+        1
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn an_edited_stored_down_never_runs() {
+    let db = TestDb::new("rollback_edited_down").await;
+    apply(&full(), &db).await;
+    let rows = db.ledger().await.len();
+    // Someone with write access to the ledger swaps the down for something destructive.
+    db.exec(
+        "UPDATE vytal.migrations SET down_sql = 'DROP TABLE people CASCADE;' WHERE module = 'clinic' AND id = '0002'",
+    )
+    .await;
+    for choice in [DownChoice::Ask, DownChoice::Stored] {
+        let o = RollbackOptions { down: choice, ..opts(Selection::Last(1)) };
+        let err = rollback(&full(), &db, o).await.unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "the down SQL stored for clinic/0002_rooms no longer matches the checksum taken when it was applied"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("Nothing was rolled back") && err.contains("--down build"), "{err}");
+    }
+    assert!(db.tables().await.contains(&"people".to_owned()) && db.tables().await.contains(&"rooms".to_owned()));
+    assert_eq!(db.ledger().await.len(), rows);
+
+    // verify says so too, naming the row.
+    let v = vytal_host::verify::verify(&full(), &db.target(), &Default::default()).await.unwrap();
+    let edited: Vec<_> = v.findings.iter().filter(|f| f.kind == "stored down edited").collect();
+    assert_eq!(edited.len(), 1, "{:#?}", v.findings);
+    assert_eq!((edited[0].object.as_str(), edited[0].severity), ("clinic/0002_rooms", "error"));
+    assert!(v.findings.iter().any(|f| f.kind == "stored down differs from the build's" && f.severity == "warning"));
+
+    // The build's down is the way out, and it is recorded.
+    let o = RollbackOptions { down: DownChoice::Build, ..opts(Selection::Last(1)) };
+    assert_eq!(rollback(&full(), &db, o).await.unwrap(), vec!["clinic/0002_rooms"]);
+    assert!(db.tables().await.contains(&"people".to_owned()));
+    assert!(!db.tables().await.contains(&"rooms".to_owned()));
     db.drop().await;
 }
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use vytal_host::rollback::{RollbackOptions, Selection, Step};
+use vytal_host::rollback::{DownChoice, RollbackOptions, Selection, Step};
 
 use super::{Global, ms, out, out_json};
 
@@ -39,6 +39,17 @@ pub struct Args {
     /// Print the down SQL in the order it would run, change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Where the stored down SQL and this build's differ, run this one (asked on a terminal)
+    #[arg(long, value_enum, value_name = "stored|build")]
+    down: Option<Down>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Down {
+    /// The down SQL stored in the ledger when the migration was applied
+    Stored,
+    /// This build's down SQL
+    Build,
 }
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -65,7 +76,21 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let destructive = args.all || args.cascade;
-    let options = RollbackOptions { selection, cascade: args.cascade, dry_run: args.dry_run, command };
+    let mut down = match args.down {
+        Some(Down::Stored) => DownChoice::Stored,
+        Some(Down::Build) => DownChoice::Build,
+        None => DownChoice::Ask,
+    };
+    if let Some(d) = args.down {
+        command.push_str(match d {
+            Down::Stored => " --down stored",
+            Down::Build => " --down build",
+        });
+    }
+    if down == DownChoice::Ask && !args.dry_run && !global.json && std::io::stdin().is_terminal() {
+        down = ask_which_down(&plan, &target, &selection, args.cascade).await?;
+    }
+    let options = RollbackOptions { selection, cascade: args.cascade, dry_run: args.dry_run, command, down };
     let json = global.json;
     if !json {
         out(format!("database: {target}"));
@@ -102,10 +127,13 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     if report.dry_run {
         for s in &report.steps {
-            let note = if s.compiled_differs {
-                "\n-- note: this build's down SQL differs; the stored one above is what runs"
-            } else {
-                ""
+            let note = match (&s.other_down, s.stored_edited) {
+                (_, true) => "\n-- note: this stored down SQL was edited after it was stored (its checksum no longer matches); it will not run. Roll back with --down build to run this build's".to_owned(),
+                (Some(other), false) => format!(
+                    "\n-- note: this build's down SQL differs; choose with --down stored or --down build. This build's:\n{}",
+                    other.trim_end()
+                ),
+                (None, false) => String::new(),
             };
             out(format!(
                 "-- ==== {} ({} {}), stored at apply time\n{}{note}",
@@ -122,8 +150,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         out("nothing to roll back");
     }
     for s in &report.steps {
-        if s.compiled_differs {
-            out(format!("  note: {} ran its stored down SQL, which differs from this build's", s.label()));
+        if s.compiled_differs || s.stored_edited {
+            out(format!(
+                "  note: {} ran the {} down SQL (the stored one and this build's differ)",
+                s.label(),
+                s.down_from
+            ));
         }
         out(format!("  rolled back {} in {}", s.label(), ms(s.duration_ms.unwrap_or(0.0))));
     }
@@ -131,4 +163,45 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         out(format!("rolled back {} migration(s) in {}", report.steps.len(), ms(report.elapsed_ms)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// On a terminal, where the stored down SQL and this build's differ: shows
+/// both and asks which to run. Looks first with a dry run, which changes nothing.
+async fn ask_which_down(
+    plan: &vytal_host::Plan,
+    target: &vytal_host::Target,
+    selection: &Selection,
+    cascade: bool,
+) -> anyhow::Result<DownChoice> {
+    let look = RollbackOptions {
+        selection: selection.clone(),
+        cascade,
+        dry_run: true,
+        command: format!("rollback {selection} --dry-run"),
+        down: DownChoice::Ask,
+    };
+    let report = vytal_host::rollback::rollback(plan, target, &look, &mut |_: &[Step]| Ok(())).await?;
+    let differing: Vec<&Step> = report.steps.iter().filter(|s| s.other_down.is_some() || s.stored_edited).collect();
+    if differing.is_empty() {
+        return Ok(DownChoice::Ask);
+    }
+    for s in &differing {
+        eprintln!(
+            "-- ==== {}: stored in the ledger when applied{}:",
+            s.label(),
+            if s.stored_edited { " (EDITED since: its checksum no longer matches)" } else { "" }
+        );
+        eprintln!("{}", s.down_sql.trim_end());
+        eprintln!("-- ==== {}: this build's:", s.label());
+        eprintln!("{}", s.other_down.as_deref().unwrap_or("(this build does not carry it)").trim_end());
+    }
+    eprint!("run which down SQL: `stored` or `build` (anything else cancels)? ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    match line.trim() {
+        "stored" => Ok(DownChoice::Stored),
+        "build" => Ok(DownChoice::Build),
+        _ => bail!("no down SQL chosen; nothing was rolled back"),
+    }
 }

@@ -42,15 +42,31 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 e.migration, e.applied_checksum, e.file_checksum, e.path
             ));
         }
+        for v in &report.misversioned {
+            out(format!(
+                "VERSION {}: the ledger says {} {}, this build has it in {} {}",
+                v.migration, v.module, v.recorded, v.module, v.built
+            ));
+        }
         for u in &report.unknown {
             out(format!("UNKNOWN {u}: in the ledger, not in this build"));
         }
-        out(if report.pending == 0 {
+        let broken = report.edited.len() + report.misversioned.len();
+        out(if broken > 0 {
+            format!(
+                "{broken} applied migration(s) no longer match the ledger (above); `vytal-host run` refuses until they do{}",
+                if report.pending > 0 {
+                    format!(", and {} migration(s) are pending", report.pending)
+                } else {
+                    String::new()
+                }
+            )
+        } else if report.pending == 0 {
             "up to date".to_owned()
         } else {
             format!("{} migration(s) pending; apply them with `vytal-host run`", report.pending)
         });
     }
-    let dirty = report.pending > 0 || !report.edited.is_empty();
+    let dirty = report.pending > 0 || !report.edited.is_empty() || !report.misversioned.is_empty();
     Ok(if args.check && dirty { ExitCode::from(EXIT_CHECK) } else { ExitCode::SUCCESS })
 }
