@@ -97,7 +97,7 @@ async fn main() {
     let sql: String = plan.migrations().iter().map(|m| m.up.as_ref()).collect();
     std::fs::write(&sql_out, sql).unwrap();
 
-    let target = Target::from_url(&format!("{server}/{db}"), "bench").unwrap();
+    let target = Target::from_url(&format!("{server}/{db}?sslmode=disable"), "bench").unwrap();
     let (mut apply, mut atomic, mut psql) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         for (atomic_run, out) in [(false, &mut apply), (true, &mut atomic)] {

@@ -73,6 +73,16 @@ impl fmt::Display for Target {
 impl Target {
     /// Picks the target from an explicit URL or the environment.
     pub fn from_env(url: Option<&str>) -> Result<Self, ConnectError> {
+        // The driver reads PGSSLMODE (and PGSSLROOTCERT) under any URL, but
+        // drops a value it does not know; a typo must not mean `prefer`.
+        if let Ok(mode) = std::env::var("PGSSLMODE")
+            && !mode.is_empty()
+            && sqlx::postgres::PgSslMode::from_str(&mode).is_err()
+        {
+            return Err(ConnectError::BadVariable(format!(
+                "PGSSLMODE `{mode}` is not a TLS mode; use disable, prefer, require, verify-ca or verify-full"
+            )));
+        }
         if let Some(url) = url {
             return Self::from_url(url, "--database-url");
         }
@@ -142,10 +152,44 @@ impl Target {
     /// Opens one connection, named `application` in `pg_stat_activity`.
     pub async fn connect(&self, application: &str) -> Result<PgConnection, ConnectError> {
         let options = self.options.clone().application_name(application).disable_statement_logging();
-        options
-            .connect()
-            .await
-            .map_err(|e| ConnectError::Unreachable { target: self.to_string(), reason: e.to_string() })
+        options.connect().await.map_err(|e| ConnectError::Unreachable {
+            target: self.to_string(),
+            reason: format!("{e}{}", self.tls_hint(&e.to_string())),
+        })
+    }
+
+    /// What to do about a TLS failure, from the driver's words for it.
+    fn tls_hint(&self, reason: &str) -> String {
+        let mode = self.ssl_mode();
+        if reason.contains("UnknownIssuer") || reason.contains("unknown issuer") {
+            format!(
+                "; the server's certificate is not signed by a CA this host trusts (sslmode {mode}): point sslrootcert in the URL, or PGSSLROOTCERT, at the CA that signed it"
+            )
+        } else if reason.contains("NotValidForName") || reason.contains("not valid for name") {
+            format!(
+                "; the server's certificate does not name the host `{}`: connect with a host name the certificate carries, or use sslmode=verify-ca to check the CA only",
+                self.host()
+            )
+        } else if reason.contains("does not support TLS") || reason.contains("does not support SSL") {
+            format!(
+                "; the server does not offer TLS but sslmode is {mode}: turn on ssl in the server's configuration (a managed server has it on), or, only on a network you trust, use sslmode=prefer"
+            )
+        } else {
+            String::new()
+        }
+    }
+
+    /// The TLS mode the connection will use: `disable`, `prefer` (the default),
+    /// `require`, `verify-ca` or `verify-full`.
+    pub fn ssl_mode(&self) -> &'static str {
+        match self.options.get_ssl_mode() {
+            sqlx::postgres::PgSslMode::Disable => "disable",
+            sqlx::postgres::PgSslMode::Allow => "allow",
+            sqlx::postgres::PgSslMode::Prefer => "prefer",
+            sqlx::postgres::PgSslMode::Require => "require",
+            sqlx::postgres::PgSslMode::VerifyCa => "verify-ca",
+            sqlx::postgres::PgSslMode::VerifyFull => "verify-full",
+        }
     }
 }
 

@@ -93,6 +93,11 @@ pub(crate) struct Event<'a> {
     pub details: serde_json::Value,
 }
 
+/// What every event says of its connection, computed by the server in the
+/// event's own INSERT: `{"tls": "TLSv1.3"}`, or `{"tls": null}` in clear text.
+const TLS_DETAIL: &str =
+    "jsonb_build_object('tls', (SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()))";
+
 /// Access to the ledger in one schema.
 #[derive(Debug)]
 pub(crate) struct Ledger {
@@ -364,7 +369,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms, down_checksum) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13)) \
              INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
-             VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text))"
+             VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text) || {TLS_DETAIL})"
         )))
         .bind(m.module.as_str())
         .bind(m.id.as_str())
@@ -398,7 +403,8 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
     pub async fn record_event(&self, conn: &mut PgConnection, e: &Event<'_>, actor: &Actor) -> Result<(), sqlx::Error> {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO \"{}\".events (kind, command, outcome, module, migration, error, duration_ms, os_user, host, host_version, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+               (CASE WHEN jsonb_typeof($11::jsonb) = 'object' THEN $11::jsonb ELSE '{{}}'::jsonb END) || {TLS_DETAIL})",
             self.schema
         )))
         .bind(e.kind)

@@ -41,6 +41,8 @@ pub struct ModuleStatus {
 pub struct StatusReport {
     /// The database, without password.
     pub database: String,
+    /// The TLS version the connection uses (`TLSv1.3`), or none when it is in clear text.
+    pub tls: Option<String>,
     /// The ledger schema.
     pub ledger_schema: String,
     /// Modules in name order.
@@ -60,8 +62,15 @@ pub async fn status<'c>(plan: &Plan, db: impl Into<Database<'c>>) -> Result<Stat
     let mut session = Session::open(db.into(), plan.settings(), "vytal-host status", "status", Access::Read).await?;
     let rows = session.applied().await;
     let database = session.database().to_owned();
+    let tls: Result<Option<String>, _> =
+        sqlx::query_scalar("SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_optional(session.conn())
+            .await
+            .map(Option::flatten);
     session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
-    Ok(build(plan, database, &Assessment::new(plan, rows?)))
+    let mut report = build(plan, database, &Assessment::new(plan, rows?));
+    report.tls = tls.map_err(SessionError::during("reading whether the connection is encrypted"))?;
+    Ok(report)
 }
 
 /// Builds a report from an assessment already made.
@@ -111,6 +120,7 @@ pub(crate) fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> Status
         .collect();
     StatusReport {
         database,
+        tls: None,
         ledger_schema: plan.settings().ledger_schema.clone(),
         modules,
         edited: a.edited.clone(),

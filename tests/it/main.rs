@@ -21,5 +21,6 @@ mod rollback;
 mod run;
 mod schema;
 mod seed;
+mod tls;
 mod verify;
 mod workspace;

@@ -34,7 +34,10 @@ impl TestDb {
             .unwrap();
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await.unwrap();
         admin.close().await.unwrap();
-        TestDb { url: format!("{}/{name}", server_url()), name }
+        // Without TLS: these tests are about what vytal does, not the transport, and
+        // a TLS handshake costs this driver about 90 ms per connection here.
+        // tests/it/tls.rs covers TLS itself.
+        TestDb { url: format!("{}/{name}?sslmode=disable", server_url()), name }
     }
 
     pub fn target(&self) -> Target {

@@ -252,7 +252,9 @@ async fn the_expected_schema_is_cached_per_plan_and_replayed_when_in_doubt() {
     let (int_plan, bigint_plan) = (with("int"), with("bigint"));
     let db = TestDb::new("verify_cache").await;
     db.exec("CREATE TABLE visits (id int)").await;
-    let scratch = TestDb { name: format!("{}_vytal_scratch", db.name), url: format!("{}_vytal_scratch", db.url) };
+    let scratch_name = format!("{}_vytal_scratch", db.name);
+    let scratch =
+        TestDb { url: format!("{}/{scratch_name}?sslmode=disable", crate::support::server_url()), name: scratch_name };
     let drift = |r: &vytal_host::verify::VerifyReport| -> Vec<String> {
         r.findings.iter().filter(|f| f.category == "drift").map(|f| format!("{} {}", f.kind, f.object)).collect()
     };

@@ -2,8 +2,9 @@
 //!
 //! Every case is timed as whole processes, the way an operator runs them.
 //! The floor for applying SQL is `psql -X -q -1 -f` of the exact SQL that
-//! `vytal-host plan --all --sql` prints, without TLS as vytal-host goes. The
-//! peers section times refinery and sqlx-cli on the same SQL when installed. Results are medians, printed as a
+//! `vytal-host plan --all --sql` prints. Every tool connects without TLS
+//! (what TLS costs is a case of its own). The peers section times refinery
+//! and sqlx-cli on the same SQL when installed. Results are medians, printed as a
 //! table and written to target/bench/report.json.
 
 use std::process::Command;
@@ -57,9 +58,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let (mut ours, mut atomic, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_run_{i}")))?;
-        ours.push(time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?);
+        ours.push(time(Command::new(&host).arg("run").env("DATABASE_URL", plain(&url)))?);
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_atomic_{i}")))?;
-        atomic.push(time(Command::new(&host).args(["run", "--atomic"]).env("DATABASE_URL", &url))?);
+        atomic.push(time(Command::new(&host).args(["run", "--atomic"]).env("DATABASE_URL", plain(&url)))?);
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_psql_{i}")))?;
         floor.push(time(
             Command::new("psql")
@@ -69,7 +70,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     // A database migrated once, for the runs with nothing pending.
     let url = rt.block_on(fresh(&server, "vytal_bench_noop"))?;
-    time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?;
+    time(Command::new(&host).arg("run").env("DATABASE_URL", plain(&url)))?;
     let floor_ms = median(&mut floor);
     rows.push((format!("psql -X -q -1 -f (floor): full schema, {migrations} migrations"), floor_ms, None));
     let m = median(&mut ours);
@@ -79,20 +80,39 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     let mut noop = Vec::new();
     for _ in 0..(runs * 4).max(10) {
-        noop.push(time(Command::new(&host).arg("run").env("DATABASE_URL", &url))?);
+        noop.push(time(Command::new(&host).arg("run").env("DATABASE_URL", plain(&url)))?);
     }
     rows.push(("vytal-host run, nothing pending".into(), median(&mut noop), None));
 
+    // What TLS costs (sslmode=require against the same server): everything
+    // above goes without, like every peer.
+    let tls = |u: &str| format!("{u}?sslmode=require");
+    let mut tls_noop = Vec::new();
+    for _ in 0..(runs * 4).max(10) {
+        tls_noop.push(time(Command::new(&host).arg("run").env("DATABASE_URL", tls(&url)))?);
+    }
+    let plain_noop = median(&mut noop);
+    let m = median(&mut tls_noop);
+    rows.push(("vytal-host run, nothing pending, TLS (sslmode=require)".into(), m, Some(m / plain_noop)));
+    let mut tls_apply = Vec::new();
+    for i in 0..runs {
+        let u = rt.block_on(fresh(&server, &format!("vytal_bench_tls_{i}")))?;
+        tls_apply.push(time(Command::new(&host).arg("run").env("DATABASE_URL", tls(&u)))?);
+        rt.block_on(drop_db(&server, &format!("vytal_bench_tls_{i}")))?;
+    }
+    let m = median(&mut tls_apply);
+    rows.push(("vytal-host run: full schema, TLS (sslmode=require)".into(), m, Some(m / floor_ms)));
+
     // verify of the whole database; the first call creates the scratch database once.
-    time(Command::new(&host).arg("verify").env("DATABASE_URL", &url))?;
+    time(Command::new(&host).arg("verify").env("DATABASE_URL", plain(&url)))?;
     let mut verify = Vec::new();
     for _ in 0..runs {
-        verify.push(time(Command::new(&host).arg("verify").env("DATABASE_URL", &url))?);
+        verify.push(time(Command::new(&host).arg("verify").env("DATABASE_URL", plain(&url)))?);
     }
     rows.push(("vytal-host verify: full schema, expected schema from the cache".into(), median(&mut verify), None));
     let mut replayed = Vec::new();
     for _ in 0..runs {
-        replayed.push(time(Command::new(&host).args(["verify", "--replay"]).env("DATABASE_URL", &url))?);
+        replayed.push(time(Command::new(&host).args(["verify", "--replay"]).env("DATABASE_URL", plain(&url)))?);
     }
     rows.push(("vytal-host verify --replay: full schema, replayed".into(), median(&mut replayed), None));
 
@@ -101,7 +121,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // and each file linted. The floor is one plain apply of the same SQL.
     let mut check = Vec::new();
     for _ in 0..runs {
-        check.push(time(Command::new(&host).arg("check").env("DATABASE_URL", &url))?);
+        check.push(time(Command::new(&host).arg("check").env("DATABASE_URL", plain(&url)))?);
     }
     let m = median(&mut check);
     rows.push((format!("vytal-host check: {migrations} migrations up, down, up, linted"), m, Some(m / floor_ms)));
@@ -185,7 +205,7 @@ fn seed(
     };
     let migrated = |db: &str| -> anyhow::Result<String> {
         let url = rt.block_on(fresh(server, db))?;
-        time(Command::new(host).arg("run").env("DATABASE_URL", &url))?;
+        time(Command::new(host).arg("run").env("DATABASE_URL", plain(&url)))?;
         Ok(url)
     };
     // Peak memory through GNU time, when it is there.
@@ -198,7 +218,7 @@ fn seed(
         } else {
             Command::new(host)
         };
-        cmd.args(["seed", "--json", "--count", &n.to_string()]).env("DATABASE_URL", url);
+        cmd.args(["seed", "--json", "--count", &n.to_string()]).env("DATABASE_URL", plain(url));
         let t = Instant::now();
         let out = cmd.output().context("cannot start vytal-host seed")?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -351,9 +371,9 @@ fn installed(bin: &str) -> bool {
     Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-/// The URL with TLS off. The server offers TLS, and psql and sqlx-cli take
-/// it by default (vytal-host cannot yet), so every tool here goes without:
-/// like against like.
+/// The URL with TLS off. The server offers TLS and every tool here would take
+/// it by default, at a different cost each; all go without, like against
+/// like, and the TLS cost is measured on its own.
 fn plain(url: &str) -> String {
     format!("{url}?sslmode=disable")
 }
@@ -395,7 +415,7 @@ pub fn peers(
         let h = host.to_path_buf();
         Box::new(move |url| {
             let mut c = Command::new(&h);
-            c.args(args).env("DATABASE_URL", url);
+            c.args(args).env("DATABASE_URL", plain(url));
             c
         })
     };

@@ -22,6 +22,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         out_json(&report)?;
     } else {
         out(format!("database: {}   ledger: schema {}", report.database, report.ledger_schema));
+        out(match &report.tls {
+            Some(version) => format!("connection: encrypted ({version})"),
+            None => {
+                "connection: NOT encrypted (sslmode=disable, or a server without TLS under sslmode=prefer)".to_owned()
+            }
+        });
         out(format!("{:<20} {:>8} {:>8} {:>8} {:>8}", "MODULE", "BUILT", "AT", "APPLIED", "PENDING"));
         for m in &report.modules {
             out(format!(
