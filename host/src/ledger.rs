@@ -50,6 +50,17 @@ impl AppliedRow {
     }
 }
 
+/// One thing wrong with the event log's chain or its guards.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainProblem {
+    /// The first event concerned, when one is.
+    pub seq: Option<i64>,
+    /// What is wrong.
+    pub what: String,
+    /// Whether an operator acknowledged it (`vytal-host history --acknowledge`).
+    pub acknowledged: bool,
+}
+
 /// Who is running the host, recorded with every row and event.
 #[derive(Debug, Clone)]
 pub(crate) struct Actor {
@@ -93,6 +104,25 @@ pub(crate) struct Event<'a> {
     pub details: serde_json::Value,
 }
 
+/// How many of the newest events a writing command checks before it writes.
+pub const TAIL: i64 = 200;
+
+/// The text an event's hash covers, for the row `e` (`NEW` in the trigger):
+/// every column but the hashes, in a form no session setting changes.
+fn event_content(e: &str) -> String {
+    format!(
+        "concat_ws(chr(31), {e}.seq::text, to_char({e}.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), \
+         {e}.kind, {e}.command, {e}.outcome, coalesce({e}.module, chr(30)), coalesce({e}.migration, chr(30)), \
+         coalesce({e}.error, chr(30)), {e}.duration_ms::numeric::text, {e}.db_user, {e}.os_user, {e}.host, \
+         {e}.host_version, {e}.details::text)"
+    )
+}
+
+/// The hash of event `e` after the hash `prev`: hex SHA-256 of both.
+fn event_hash(prev: &str, e: &str) -> String {
+    format!("encode(sha256(convert_to({prev} || chr(10) || {}, 'UTF8')), 'hex')", event_content(e))
+}
+
 /// What every event says of its connection, computed by the server in the
 /// event's own INSERT: `{"tls": "TLSv1.3"}`, or `{"tls": null}` in clear text.
 const TLS_DETAIL: &str =
@@ -133,10 +163,14 @@ impl Ledger {
         let row = sqlx::query(
             "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL, \
              EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) \
-                     AND attname = 'down_checksum' AND NOT attisdropped)",
+                     AND attname = 'down_checksum' AND NOT attisdropped) \
+             AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) \
+                     AND attname = 'hash' AND NOT attisdropped) \
+             AND to_regclass($3) IS NOT NULL",
         )
         .bind(format!("\"{}\".migrations", self.schema))
         .bind(format!("\"{}\".events", self.schema))
+        .bind(format!("\"{}\".events_head", self.schema))
         .fetch_one(conn)
         .await?;
         let exists: bool = row.try_get(0)?;
@@ -149,13 +183,9 @@ impl Ledger {
     pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         if self.exists(conn).await? {
             if !self.has_down_checksum.load(Ordering::Relaxed) {
-                // A ledger from before down checksums: rows already there keep none.
-                sqlx::raw_sql(AssertSqlSafe(format!(
-                    "ALTER TABLE \"{}\".migrations ADD COLUMN IF NOT EXISTS down_checksum text",
-                    self.schema
-                )))
-                .execute(&mut *conn)
-                .await?;
+                // A ledger of format 1: rows already there keep no down checksum,
+                // and events already there stay before the chain.
+                sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
                 self.has_down_checksum.store(true, Ordering::Relaxed);
             }
             return Ok(());
@@ -209,10 +239,73 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
 COMMIT;"#,
             marks = self.marks_ddl()
         );
-        sqlx::raw_sql(AssertSqlSafe(ddl)).execute(conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Format 2: the down checksum, and the event log as a hash chain. Each
+    /// event's `hash` covers its content and the hash before it; a trigger
+    /// computes it at INSERT, with the last hash kept in `events_head`, whose
+    /// row lock makes writers take turns until they commit. Idempotent.
+    fn format_2_ddl(&self) -> String {
+        let s = &self.schema;
+        format!(
+            r#"BEGIN;
+COMMENT ON SCHEMA "{s}" IS 'vytal migration ledger (format 2): applied migrations and the append-only, hash-chained event log';
+ALTER TABLE "{s}".migrations ADD COLUMN IF NOT EXISTS down_checksum text;
+ALTER TABLE "{s}".events ADD COLUMN IF NOT EXISTS prev_hash text, ADD COLUMN IF NOT EXISTS hash text;
+CREATE TABLE IF NOT EXISTS "{s}".events_head (
+    one   boolean PRIMARY KEY DEFAULT true CHECK (one),
+    seq   bigint  NOT NULL,
+    hash  text    NOT NULL
+);
+COMMENT ON TABLE "{s}".events_head IS 'the last event''s hash; export it with vytal-host history --head and keep it elsewhere';
+INSERT INTO "{s}".events_head (seq, hash)
+    SELECT coalesce(max(seq), 0), '' FROM "{s}".events ON CONFLICT (one) DO NOTHING;
+{chain}
+{guards}
+COMMIT;"#,
+            chain = self.chain_function_ddl(),
+            guards = self.guards_ddl()
+        )
+    }
+
+    /// The function behind `events_chain`: the event's hash after the head's.
+    fn chain_function_ddl(&self) -> String {
+        let s = &self.schema;
+        let hash = event_hash("head.hash", "NEW");
+        format!(
+            r#"CREATE OR REPLACE FUNCTION "{s}".events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    head record;
+BEGIN
+    SELECT seq, hash INTO head FROM "{s}".events_head FOR UPDATE;
+    NEW.prev_hash := head.hash;
+    NEW.hash := {hash};
+    UPDATE "{s}".events_head SET seq = NEW.seq, hash = NEW.hash;
+    RETURN NEW;
+END
+$fn$;"#
+        )
+    }
+
+    /// The triggers that guard the event log, dropped and created again.
+    fn guards_ddl(&self) -> String {
+        let s = &self.schema;
+        format!(
+            r#"DROP TRIGGER IF EXISTS events_chain ON "{s}".events;
+CREATE TRIGGER events_chain BEFORE INSERT ON "{s}".events
+    FOR EACH ROW EXECUTE FUNCTION "{s}".events_chain();
+DROP TRIGGER IF EXISTS events_append_only ON "{s}".events;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON "{s}".events
+    FOR EACH ROW EXECUTE FUNCTION "{s}".events_append_only();
+DROP TRIGGER IF EXISTS events_no_truncate ON "{s}".events;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
+    FOR EACH STATEMENT EXECUTE FUNCTION "{s}".events_append_only();"#
+        )
     }
 
     fn marks_ddl(&self) -> String {
@@ -299,6 +392,192 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
             crate::exec::rollback(conn).await;
         }
         result
+    }
+
+    /// What is wrong with the event log's chain and its guards, first break
+    /// first. `whole` checks every event (verify); otherwise the guards, the
+    /// head and the last [`TAIL`] events (what a writing command checks before
+    /// it writes, at a cost that does not grow with the log). Breaks at or
+    /// before an `acknowledge` event's `through_seq` come back acknowledged.
+    pub async fn chain_problems(&self, conn: &mut PgConnection, whole: bool) -> Result<Vec<ChainProblem>, sqlx::Error> {
+        if !self.exists(conn).await? {
+            return Ok(Vec::new());
+        }
+        if !self.has_down_checksum.load(Ordering::Relaxed) {
+            return Ok(vec![ChainProblem {
+                seq: None,
+                what: "the event log is not hash-chained yet (a ledger of format 1); the next `vytal-host run` adds the chain".to_owned(),
+                acknowledged: true,
+            }]);
+        }
+        // One snapshot for the events and their head, whatever commits meanwhile.
+        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *conn).await?;
+        let checked = self.chain_problems_in(conn, whole).await;
+        crate::exec::rollback(conn).await;
+        checked
+    }
+
+    async fn chain_problems_in(&self, conn: &mut PgConnection, whole: bool) -> Result<Vec<ChainProblem>, sqlx::Error> {
+        let s = &self.schema;
+        let acknowledged: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT coalesce(max((details->>'through_seq')::bigint), 0) FROM \"{s}\".events WHERE kind = 'acknowledge'"
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        let guards: Vec<(String, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT t.name, tg.tgenabled::text FROM unnest(ARRAY['events_append_only', 'events_no_truncate', 'events_chain']) AS t(name) \
+             LEFT JOIN pg_trigger tg ON tg.tgrelid = '\"{s}\".events'::regclass AND tg.tgname = t.name ORDER BY 1"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, enabled) in guards {
+            let what = match enabled.as_deref() {
+                None => format!("the trigger {name} on {s}.events is missing: the log is not protected"),
+                Some("D") => format!("the trigger {name} on {s}.events is disabled: the log is not protected"),
+                Some(_) => continue,
+            };
+            out.push(ChainProblem { seq: None, what, acknowledged: false });
+        }
+        let from =
+            if whole { "0".to_owned() } else { format!("(SELECT coalesce(max(seq), 0) - {TAIL} FROM \"{s}\".events)") };
+        let rows: Vec<(i64, bool, bool, bool, bool)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT seq, hash IS NULL, coalesce(hash = {intact}, false), \
+                    coalesce(prev_hash = lag(hash) OVER w OR (lag(hash) OVER w IS NULL AND prev_hash = ''), false), \
+                    coalesce(bool_or(hash IS NOT NULL) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) \
+             FROM \"{s}\".events e WHERE seq >= {from} WINDOW w AS (ORDER BY seq) ORDER BY seq",
+            intact = event_hash("e.prev_hash", "e"),
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut first_checked = true;
+        for (seq, unhashed, intact, linked, chained_before) in rows {
+            let problem = if unhashed {
+                chained_before
+                    .then(|| format!("event {seq} has no hash: it was written while the chain trigger was off"))
+            } else if !intact {
+                Some(format!("event {seq} does not match its hash: it was edited after it was written"))
+            } else if !linked && (whole || !first_checked) {
+                // (In the tail, the first event's predecessor is outside the window.)
+                Some(format!(
+                    "event {seq} does not follow the event before it: events were deleted before it, or the log was reordered"
+                ))
+            } else {
+                None
+            };
+            first_checked = false;
+            if let Some(what) = problem {
+                let acknowledged = seq <= acknowledged;
+                out.push(ChainProblem { seq: Some(seq), what, acknowledged });
+                // An acknowledged break is on the record; look on for the next one.
+                if !acknowledged {
+                    break;
+                }
+            }
+        }
+        let head: Option<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT h.seq, h.hash, l.seq, l.hash FROM \"{s}\".events_head h \
+             LEFT JOIN LATERAL (SELECT seq, hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1) l ON true"
+        )))
+        .fetch_optional(&mut *conn)
+        .await?;
+        match head {
+            None => out.push(ChainProblem {
+                seq: None,
+                what: format!("{s}.events_head is empty: the chain's head was deleted"),
+                acknowledged: false,
+            }),
+            Some((head_seq, head_hash, last_seq, last_hash)) if last_hash.as_ref().is_some_and(|h| *h != head_hash) || (last_seq.is_none() && head_seq > 0) => {
+                out.push(ChainProblem {
+                    seq: last_seq,
+                    what: format!(
+                        "the chain's head is event {head_seq}, but the last event is {}: events after it were deleted, or the head was changed",
+                        last_seq.map_or_else(|| "none".to_owned(), |n| n.to_string())
+                    ),
+                    acknowledged: false,
+                })
+            }
+            Some(_) => {}
+        }
+        Ok(out)
+    }
+
+    /// The chain's head as stored: the last event's number and hash.
+    pub async fn head(&self, conn: &mut PgConnection) -> Result<Option<(i64, String)>, sqlx::Error> {
+        if !self.exists(conn).await? || !self.has_down_checksum.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        sqlx::query_as(AssertSqlSafe(format!("SELECT seq, hash FROM \"{}\".events_head", self.schema)))
+            .fetch_optional(conn)
+            .await
+    }
+
+    /// The hash event `seq` has now, if it exists.
+    pub async fn hash_of(&self, conn: &mut PgConnection, seq: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT hash FROM \"{}\".events WHERE seq = $1", self.schema)))
+            .bind(seq)
+            .fetch_optional(conn)
+            .await
+            .map(Option::flatten)
+    }
+
+    /// Takes the chain up again after a break an operator has looked into:
+    /// the head moves to the last event, and the next event, this
+    /// acknowledgement, links to it and names every event up to it.
+    pub async fn acknowledge(
+        &self,
+        conn: &mut PgConnection,
+        reason: &str,
+        found: &[ChainProblem],
+        actor: &Actor,
+        command: &str,
+    ) -> Result<i64, sqlx::Error> {
+        let s = &self.schema;
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let result = async {
+            // The guards as they should be, whatever was done to them.
+            let functions = format!(
+                r#"CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    RAISE EXCEPTION 'the vytal event log is append-only: % is not allowed', TG_OP;
+END
+$fn$;"#
+            );
+            sqlx::raw_sql(AssertSqlSafe(format!("{functions}\n{}\n{}", self.chain_function_ddl(), self.guards_ddl())))
+                .execute(&mut *conn)
+                .await?;
+            let through: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "UPDATE \"{s}\".events_head SET (seq, hash) = \
+                   (SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1), '') FROM \"{s}\".events) \
+                 RETURNING seq"
+            )))
+            .fetch_one(&mut *conn)
+            .await?;
+            let event = Event {
+                kind: "acknowledge",
+                command,
+                outcome: "acknowledged",
+                details: serde_json::json!({
+                    "reason": reason,
+                    "through_seq": through,
+                    "found": found.iter().map(|p| &p.what).collect::<Vec<_>>(),
+                }),
+                ..Event::default()
+            };
+            self.record_event(conn, &event, actor).await?;
+            Ok::<_, sqlx::Error>(through)
+        }
+        .await;
+        match result {
+            Ok(through) => {
+                sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+                Ok(through)
+            }
+            Err(e) => {
+                crate::exec::rollback(conn).await;
+                Err(e)
+            }
+        }
     }
 
     /// Every applied migration, in the order applied (to the microsecond). An absent ledger means none.

@@ -50,6 +50,7 @@ pub mod db;
 pub mod exec;
 mod finding;
 pub mod graph;
+pub mod history;
 pub mod keys;
 pub mod ledger;
 mod linked;

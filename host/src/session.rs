@@ -26,6 +26,17 @@ pub enum SessionError {
     /// Could not take the lock.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The event log's chain or its guards are broken, and nobody acknowledged it.
+    #[error(
+        "the event log in schema `{schema}` has been tampered with, so nothing was applied (this refusal is itself recorded):\n{}\n  find out what happened (`vytal-host verify` checks the whole chain; compare with a head exported by `vytal-host history --head`), then record what you found with `vytal-host history --acknowledge \"what happened\"`, which also restores the triggers that guard the log",
+        problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    AuditTrail {
+        /// The ledger schema.
+        schema: String,
+        /// What is wrong.
+        problems: Vec<String>,
+    },
     /// A database call of the host itself failed.
     #[error("database error while {during}: {source}")]
     Database {
@@ -192,7 +203,18 @@ impl<'c> Session<'c> {
     /// Creates the ledger if it is missing. Only writing sessions may; they hold the lock.
     pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
-        self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))
+        self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
+        let problems = self
+            .ledger
+            .chain_problems(&mut self.conn, false)
+            .await
+            .map_err(SessionError::during("checking the event log's chain"))?;
+        let open: Vec<String> = problems.into_iter().filter(|p| !p.acknowledged).map(|p| p.what).collect();
+        if open.is_empty() {
+            Ok(())
+        } else {
+            Err(SessionError::AuditTrail { schema: self.ledger.schema().to_owned(), problems: open })
+        }
     }
 
     /// Every applied migration, in the order applied; none when there is no ledger.

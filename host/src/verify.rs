@@ -152,7 +152,45 @@ pub struct VerifyOptions {
     pub plugins: Vec<PathBuf>,
     /// Replay the migrations even when the cache holds their schema, and refresh it.
     pub replay: bool,
+    /// A chain head exported earlier (`history --head`): event number and hash.
+    pub head: Option<(i64, String)>,
 }
+
+/// The event log's chain, its guards, and an exported head, as findings.
+async fn audit(session: &mut Session<'_>, head: Option<&(i64, String)>) -> Result<Vec<Finding>, VerifyError> {
+    let (conn, ledger, _, _) = session.parts();
+    let problems = ledger.chain_problems(conn, true).await.map_err(SessionError::during("checking the event log"))?;
+    let mut out: Vec<Finding> = problems
+        .into_iter()
+        .map(|p| Finding {
+            module: LEDGER.to_owned(),
+            category: "audit",
+            severity: if p.acknowledged { "warning" } else { "error" },
+            kind: if p.acknowledged { "event log (acknowledged)".to_owned() } else { "event log".to_owned() },
+            object: p.seq.map_or_else(|| "events".to_owned(), |n| format!("event {n}")),
+            expected: None,
+            found: Some(p.what),
+        })
+        .collect();
+    if let Some((seq, hash)) = head {
+        let now = ledger.hash_of(conn, *seq).await.map_err(SessionError::during("reading the event log"))?;
+        if now.as_deref() != Some(hash.as_str()) {
+            out.push(Finding {
+                module: LEDGER.to_owned(),
+                category: "audit",
+                severity: "error",
+                kind: "exported head".to_owned(),
+                object: format!("event {seq}"),
+                expected: Some(hash.clone()),
+                found: Some(now.unwrap_or_else(|| "no such event".to_owned())),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// How findings about the ledger itself name their module.
+const LEDGER: &str = "(ledger)";
 
 /// Verifies the selected modules: history, drift, prerequisites, then each
 /// selected module's verify plugin and the plugins given. Reads only; the
@@ -174,6 +212,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     let result = async {
         let rows = session.applied().await?;
         let mut findings = history(plan, &rows);
+        findings.extend(audit(&mut session, options.head.as_ref()).await?);
         let all: Vec<_> = plan.migrations().iter().collect();
         let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache).await?;
         findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
@@ -186,7 +225,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     let mut findings = result?;
     // A whole-database verify keeps everything, including ledger rows of modules the build no longer has.
     if !modules.is_empty() {
-        findings.retain(|f| selected.contains(f.module.as_str()));
+        findings.retain(|f| f.category == "audit" || selected.contains(f.module.as_str()));
     }
     findings
         .sort_by(|a, b| (&a.module, a.category, &a.object, &a.kind).cmp(&(&b.module, b.category, &b.object, &b.kind)));

@@ -11,6 +11,7 @@ mod support;
 
 mod adopt;
 mod app;
+mod audit;
 mod check;
 mod cli;
 mod failures;

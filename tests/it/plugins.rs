@@ -41,7 +41,7 @@ async fn migrated(name: &str) -> TestDb {
 }
 
 async fn verify_with(plan: &Plan, db: &TestDb, plugin: &Path) -> Result<vytal_host::verify::VerifyReport, VerifyError> {
-    let options = VerifyOptions { modules: Vec::new(), plugins: vec![plugin.to_owned()], replay: false };
+    let options = VerifyOptions { modules: Vec::new(), plugins: vec![plugin.to_owned()], ..Default::default() };
     vytal_host::verify::verify(plan, &db.target(), &options).await
 }
 

@@ -3,6 +3,7 @@
 mod adopt;
 mod check;
 mod graph;
+mod history;
 mod mark;
 mod new;
 mod plan;
@@ -66,6 +67,7 @@ enum Command {
     Plan(plan::Args),
     Rollback(rollback::Args),
     Verify(verify::Args),
+    History(history::Args),
     Check(check::Args),
     Seed(seed::Args),
     Mark(mark::Args),
@@ -82,6 +84,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Rollback(args) => rollback::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
+        Command::History(args) => history::run(&cli.global, args).await,
         Command::Check(args) => check::run(&cli.global, args).await,
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Mark(args) => mark::run(&cli.global, args).await,

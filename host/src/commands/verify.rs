@@ -14,6 +14,9 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 /// The replayed schema is kept in the scratch database, under a hash of the
 /// migrations' text, this build and the server's version, and reused while
 /// those stay the same; --replay replays regardless and refreshes it.
+///
+/// Audit: the event log's hash chain, event by event, and the triggers
+/// that guard it; with --head, a head exported earlier must still be there.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this module's objects (repeatable)
@@ -25,13 +28,25 @@ pub struct Args {
     /// Replay the migrations even if the cache holds the schema they produce (and refresh it)
     #[arg(long)]
     replay: bool,
+    /// Also check the log against a head exported earlier with `history --head`: SEQ:HASH
+    #[arg(long, value_name = "SEQ:HASH")]
+    head: Option<String>,
 }
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
     let target = global.target()?;
+    let head = match args.head.as_deref() {
+        None => None,
+        Some(h) => {
+            let parsed = h.split_once(':').and_then(|(seq, hash)| Some((seq.parse::<i64>().ok()?, hash.to_owned())));
+            Some(parsed.ok_or_else(|| {
+                anyhow::anyhow!("--head takes SEQ:HASH as `vytal-host history --head` prints it; got `{h}`")
+            })?)
+        }
+    };
     let options =
-        vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins, replay: args.replay };
+        vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins, replay: args.replay, head };
     let report = vytal_host::verify::verify(&plan, &target, &options).await?;
     let errors = report.findings.iter().filter(|f| f.severity == "error").count();
     if global.json {

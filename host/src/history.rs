@@ -1,0 +1,166 @@
+//! `history`: the event log as it stands, the head of its hash chain for
+//! keeping elsewhere, and acknowledging a break an operator has looked into.
+
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::db::{Database, Target};
+use crate::ledger::ChainProblem;
+use crate::resolve::Plan;
+use crate::session::{Access, Outcome, Session, SessionError};
+
+/// Which events to show.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    /// The newest this many.
+    pub limit: i64,
+    /// Only this module's.
+    pub module: Option<String>,
+}
+
+/// One event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    /// Its number in the log.
+    pub seq: i64,
+    /// When, UTC.
+    pub at: String,
+    /// `run`, `migration`, `rollback`, `mark`, `acknowledge`...
+    pub kind: String,
+    /// The command line.
+    pub command: String,
+    /// What came of it.
+    pub outcome: String,
+    /// The module, for migration events.
+    pub module: Option<String>,
+    /// The migration id, for migration events.
+    pub migration: Option<String>,
+    /// The error, if it failed.
+    pub error: Option<String>,
+    /// Milliseconds.
+    pub duration_ms: f64,
+    /// Who: database user, OS user and host.
+    pub db_user: String,
+    /// The operating-system user.
+    pub os_user: String,
+    /// The machine.
+    pub host: String,
+    /// The TLS version of the connection, none in clear text.
+    pub tls: Option<String>,
+}
+
+/// The head of the event log's chain: store `seq:hash` somewhere the
+/// database's owner cannot write, and check against it with `verify --head`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head {
+    /// The last event's number.
+    pub seq: i64,
+    /// Its hash.
+    pub hash: String,
+}
+
+/// The events, oldest first, and the head.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryReport {
+    /// The database, without password.
+    pub database: String,
+    /// The events, oldest first.
+    pub events: Vec<EventRow>,
+    /// The chain's head, when the log is chained.
+    pub head: Option<Head>,
+}
+
+/// Reads the newest events and the chain's head. Writes nothing.
+pub async fn history<'c>(
+    plan: &Plan,
+    db: impl Into<Database<'c>>,
+    options: &HistoryOptions,
+) -> Result<HistoryReport, SessionError> {
+    let mut session = Session::open(db.into(), plan.settings(), "vytal-host history", "history", Access::Read).await?;
+    let result = read(&mut session, options).await;
+    let database = session.database().to_owned();
+    session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
+    let (events, head) = result?;
+    Ok(HistoryReport { database, events, head })
+}
+
+async fn read(
+    session: &mut Session<'_>,
+    options: &HistoryOptions,
+) -> Result<(Vec<EventRow>, Option<Head>), SessionError> {
+    let (conn, ledger, _, _) = session.parts();
+    if !ledger.exists(conn).await.map_err(SessionError::during("looking for the ledger"))? {
+        return Ok((Vec::new(), None));
+    }
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), kind, command, outcome, \
+                module, migration, error, duration_ms, db_user, os_user, host, details->>'tls' \
+         FROM (SELECT * FROM \"{}\".events WHERE $1::text IS NULL OR module = $1 ORDER BY seq DESC LIMIT $2) e \
+         ORDER BY seq",
+        ledger.schema()
+    )))
+    .bind(options.module.as_deref())
+    .bind(options.limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(SessionError::during("reading the event log"))?;
+    let events = rows
+        .iter()
+        .map(|r| {
+            Ok(EventRow {
+                seq: r.try_get(0)?,
+                at: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                command: r.try_get(3)?,
+                outcome: r.try_get(4)?,
+                module: r.try_get(5)?,
+                migration: r.try_get(6)?,
+                error: r.try_get(7)?,
+                duration_ms: r.try_get(8)?,
+                db_user: r.try_get(9)?,
+                os_user: r.try_get(10)?,
+                host: r.try_get(11)?,
+                tls: r.try_get(12)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(SessionError::during("reading the event log"))?;
+    let head = ledger.head(conn).await.map_err(SessionError::during("reading the chain's head"))?;
+    Ok((events, head.map(|(seq, hash)| Head { seq, hash })))
+}
+
+/// What an acknowledgement found and recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Acknowledged {
+    /// The problems found, now on the record.
+    pub problems: Vec<ChainProblem>,
+    /// Every event up to this one is covered by the acknowledgement.
+    pub through_seq: i64,
+}
+
+/// Records that an operator has looked into a broken chain: restores the
+/// triggers that guard the log, moves the head to the last event and
+/// appends an `acknowledge` event with `reason` and what was found.
+/// Takes the run lock, like every command that writes.
+pub async fn acknowledge(
+    plan: &Plan,
+    target: &Target,
+    reason: &str,
+    command: &str,
+) -> Result<Acknowledged, SessionError> {
+    let mut session =
+        Session::open(Database::Target(target), plan.settings(), "vytal-host history", command, Access::Write).await?;
+    let result = async {
+        let (conn, ledger, actor, command) = session.parts();
+        let problems =
+            ledger.chain_problems(conn, true).await.map_err(SessionError::during("checking the event log"))?;
+        let through = ledger
+            .acknowledge(conn, reason, &problems, actor, command)
+            .await
+            .map_err(SessionError::during("recording the acknowledgement"))?;
+        Ok::<_, SessionError>(Acknowledged { problems, through_seq: through })
+    }
+    .await;
+    session.finish_quietly().await;
+    result
+}

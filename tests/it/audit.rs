@@ -1,0 +1,113 @@
+//! The event log is a hash chain: edits, deletions and disabled guards show
+//! in verify, stop the next write until acknowledged, and an exported head
+//! catches even a rewrite of the whole log.
+
+use serde_json::Value;
+
+use crate::support::{TestDb, expect_code, host, stderr, stdout};
+
+/// verify's audit findings: (kind, object, found).
+fn audit(db: &TestDb, extra: &[&str], code: i32) -> Vec<(String, String, String)> {
+    let mut args = vec!["verify", "--json"];
+    args.extend_from_slice(extra);
+    let out = expect_code(&host(Some(db), &args), code);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "audit")
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["object"].as_str().unwrap().to_owned(),
+                f["found"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn tampering_with_the_event_log_is_evident() {
+    let db = TestDb::new("audit_chain").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    expect_code(&host(Some(&db), &["run"]), 0);
+    assert_eq!(audit(&db, &[], 0), vec![]);
+    let head = stdout(&host(Some(&db), &["history", "--head"])).trim().to_owned();
+    let (seq, hash) = head.split_once(':').unwrap();
+    assert_eq!(hash.len(), 64, "{head}");
+    assert_eq!(db.count("SELECT max(seq) FROM vytal.events").await.to_string(), seq);
+    expect_code(&host(Some(&db), &["verify", "--head", &head]), 0);
+
+    // The owner deletes an event with the guard off, and turns it back on.
+    db.exec("ALTER TABLE vytal.events DISABLE TRIGGER events_append_only; DELETE FROM vytal.events WHERE seq = 5; ALTER TABLE vytal.events ENABLE TRIGGER events_append_only").await;
+    let found = audit(&db, &[], 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0.as_str(), found[0].1.as_str()), ("event log", "event 6"));
+    assert!(found[0].2.contains("does not follow the event before it"), "{found:?}");
+    // The next write refuses, and the ledger stays as it was.
+    let ledger = db.ledger().await;
+    let o = host(Some(&db), &["run"]);
+    expect_code(&o, 2);
+    assert!(
+        stderr(&o).contains("the event log in schema `vytal` has been tampered with, so nothing was applied"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("vytal-host history --acknowledge"), "{}", stderr(&o));
+    assert_eq!(db.ledger().await, ledger);
+
+    // An operator looks into it and says so; the acknowledgement is an event, and writes go on.
+    let ack = expect_code(&host(Some(&db), &["history", "--acknowledge", "test: event 5 deleted on purpose"]), 0);
+    assert!(ack.contains("found: event 6 does not follow"), "{ack}");
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'acknowledge' AND details->>'reason' = 'test: event 5 deleted on purpose'").await, 1);
+    let found = audit(&db, &[], 0);
+    assert_eq!(found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["event log (acknowledged)"]);
+    expect_code(&host(Some(&db), &["run"]), 0);
+
+    // A superuser edits an event with every trigger off for the session.
+    let last = db.count("SELECT max(seq) FROM vytal.events").await;
+    db.exec(&format!(
+        "SET session_replication_role = replica; UPDATE vytal.events SET outcome = 'succeeded' WHERE seq = {last}"
+    ))
+    .await;
+    let found = audit(&db, &[], 1);
+    assert!(
+        found.iter().any(|f| f.1 == format!("event {last}") && f.2.contains("does not match its hash")),
+        "{found:?}"
+    );
+
+    // The whole log rewritten away: the guards are gone, the head is wrong, and the exported head is not there.
+    db.exec("DROP TRIGGER events_no_truncate ON vytal.events; TRUNCATE vytal.events").await;
+    let found = audit(&db, &["--head", &head], 1);
+    let text = format!("{found:?}");
+    assert!(text.contains("the trigger events_no_truncate on vytal.events is missing"), "{text}");
+    assert!(text.contains("the chain's head is event"), "{text}");
+    assert!(found.iter().any(|f| f.0 == "exported head" && f.2 == "no such event"), "{text}");
+    expect_code(&host(Some(&db), &["run"]), 2);
+    // Acknowledging restores the guard.
+    expect_code(&host(Some(&db), &["history", "--acknowledge", "test: log truncated on purpose"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 'events_no_truncate'").await, 1);
+    expect_code(&host(Some(&db), &["run"]), 0);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn history_lists_who_ran_what() {
+    let db = TestDb::new("audit_history").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    let out = expect_code(&host(Some(&db), &["history", "-n", "3"]), 0);
+    let lines: Vec<&str> =
+        out.lines().filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[2].contains(" run ") && lines[2].contains("succeeded") && lines[2].contains("`run --module claims`"),
+        "{out}"
+    );
+    let v: Value =
+        serde_json::from_str(&expect_code(&host(Some(&db), &["history", "--json", "-m", "claims"]), 0)).unwrap();
+    let events = v["events"].as_array().unwrap();
+    assert!(!events.is_empty() && events.iter().all(|e| e["module"] == "claims" && e["kind"] == "migration"), "{v:#}");
+    assert_eq!(v["head"]["seq"], db.count("SELECT max(seq) FROM vytal.events").await);
+    db.drop().await;
+}
