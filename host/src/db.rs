@@ -59,14 +59,9 @@ impl fmt::Debug for Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "postgres://{}@{}:{}/{}",
-            self.user(),
-            self.options.get_host(),
-            self.options.get_port(),
-            self.database()
-        )
+        let host = self.options.get_host();
+        let host = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
+        write!(f, "postgres://{}@{host}:{}/{}", self.user(), self.options.get_port(), self.database())
     }
 }
 
@@ -124,8 +119,37 @@ impl Target {
 
     /// Parses a `postgres://` URL.
     pub fn from_url(url: &str, source_name: &'static str) -> Result<Self, ConnectError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| ConnectError::BadUrl { source_name, reason: redact(&e.to_string(), url) })?;
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if let Some(scheme) = scheme.filter(|s| s != "postgres" && s != "postgresql") {
+            return Err(ConnectError::BadUrl {
+                source_name,
+                reason: format!("its scheme is `{scheme}`, and vytal-host speaks only PostgreSQL"),
+            });
+        }
+        // Parsed as given, such a URL names a different host and user than meant.
+        if url.matches('@').count() > 1 || url.contains('#') {
+            return Err(ConnectError::BadUrl {
+                source_name,
+                reason: "it holds more than one @ or a #, so it would not be read as meant; a password with @ : / ? # or % in it must be percent-encoded in a URL (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25), or given as DB_PASSWORD".to_owned(),
+            });
+        }
+        let mut options = PgConnectOptions::from_str(url).map_err(|e| {
+            let mut reason = redact(&e.to_string(), url);
+            // `@`, `:`, `/`, `?` or `#` in a password cut the URL in the wrong place.
+            let userinfo = url.split_once("://").map_or("", |(_, rest)| rest.rsplit_once('@').map_or("", |(u, _)| u));
+            if userinfo.contains(['@', '/', '?', '#']) || userinfo.matches(':').count() > 1 || url.matches('@').count() > 1
+            {
+                reason.push_str(
+                    "; a password with @ : / ? # or % in it must be percent-encoded in a URL (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25), or given as DB_PASSWORD",
+                );
+            }
+            ConnectError::BadUrl { source_name, reason }
+        })?;
+        // An IPv6 address comes out of the URL still in its brackets, which no resolver reads.
+        let host = options.get_host().to_owned();
+        if let Some(bare) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            options = options.host(bare);
+        }
         Ok(Target { options, source_name })
     }
 
@@ -154,12 +178,12 @@ impl Target {
         let options = self.options.clone().application_name(application).disable_statement_logging();
         options.connect().await.map_err(|e| ConnectError::Unreachable {
             target: self.to_string(),
-            reason: format!("{e}{}", self.tls_hint(&e.to_string())),
+            reason: format!("{e}{}", self.hint(&e.to_string())),
         })
     }
 
-    /// What to do about a TLS failure, from the driver's words for it.
-    fn tls_hint(&self, reason: &str) -> String {
+    /// What to do about a failure to connect, from the driver's words for it.
+    fn hint(&self, reason: &str) -> String {
         let mode = self.ssl_mode();
         if reason.contains("UnknownIssuer") || reason.contains("unknown issuer") {
             format!(
@@ -173,6 +197,18 @@ impl Target {
         } else if reason.contains("does not support TLS") || reason.contains("does not support SSL") {
             format!(
                 "; the server does not offer TLS but sslmode is {mode}: turn on ssl in the server's configuration (a managed server has it on), or, only on a network you trust, use sslmode=prefer"
+            )
+        } else if reason.contains("expected to read") || reason.contains("unexpected response from SSLRequest") {
+            format!(
+                "; the server at {}:{} does not speak PostgreSQL's protocol: check the port (PostgreSQL's is usually 5432)",
+                self.host(),
+                self.options.get_port()
+            )
+        } else if reason.contains("Connection refused") {
+            format!(
+                "; nothing accepts connections at {}:{}: is PostgreSQL running there, and on that port?",
+                self.host(),
+                self.options.get_port()
             )
         } else {
             String::new()

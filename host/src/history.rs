@@ -164,3 +164,22 @@ pub async fn acknowledge(
     session.finish_quietly().await;
     result
 }
+
+/// Sets up the split of roles: run as the owner of the ledger schema, it
+/// creates the ledger if it is missing and lets `runner` apply migrations
+/// and append events without being able to rewrite them.
+pub async fn grant_runner(plan: &Plan, target: &Target, runner: &str, command: &str) -> Result<(), SessionError> {
+    let mut session =
+        Session::open(Database::Target(target), plan.settings(), "vytal-host grant-runner", command, Access::Write)
+            .await?;
+    let result = async {
+        session.ensure_ledger().await?;
+        let (conn, ledger, _, _) = session.parts();
+        ledger.grant_runner(conn, runner).await.map_err(SessionError::during("granting the runner role its rights"))
+    }
+    .await;
+    let outcome = if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed };
+    let error = result.as_ref().err().map(ToString::to_string);
+    session.finish(outcome, error.as_deref(), serde_json::json!({ "runner": runner })).await;
+    result
+}

@@ -580,6 +580,31 @@ $fn$;"#
         }
     }
 
+    /// Lets `role` run migrations and append to the event log, without owning
+    /// the ledger: it may read and write ledger rows and insert events, but not
+    /// change or delete events, switch off their triggers, or move the chain's
+    /// head (the chain's trigger runs as the owner). Run as the ledger's owner.
+    pub async fn grant_runner(&self, conn: &mut PgConnection, role: &str) -> Result<(), sqlx::Error> {
+        let s = &self.schema;
+        let r = format!("\"{}\"", role.replace('"', "\"\""));
+        let ddl = format!(
+            r#"BEGIN;
+ALTER FUNCTION "{s}".events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON ALL TABLES IN SCHEMA "{s}" FROM {r};
+GRANT USAGE ON SCHEMA "{s}" TO {r};
+GRANT SELECT, INSERT, DELETE ON "{s}".migrations TO {r};
+GRANT SELECT, INSERT ON "{s}".events TO {r};
+GRANT SELECT ON "{s}".events_head TO {r};
+GRANT SELECT, INSERT, DELETE ON "{s}".marks TO {r};
+COMMIT;"#
+        );
+        let done = sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await;
+        if done.is_err() {
+            crate::exec::rollback(conn).await;
+        }
+        done.map(|_| ())
+    }
+
     /// Every applied migration, in the order applied (to the microsecond). An absent ledger means none.
     pub async fn applied(&self, conn: &mut PgConnection) -> Result<Vec<AppliedRow>, sqlx::Error> {
         if !self.exists(conn).await? {

@@ -47,12 +47,14 @@ impl fmt::Display for Location {
 #[non_exhaustive]
 pub enum ManifestError {
     /// The file could not be read.
-    #[error("cannot read manifest {path}: {source}; pass an existing file with --manifest or VYTAL_MANIFEST")]
+    #[error("cannot read manifest {path}: {reason}; {fix}")]
     Read {
         /// The path tried.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why, in the operating system's words.
+        reason: String,
+        /// What to do.
+        fix: &'static str,
     },
     /// TOML syntax or shape is wrong (unknown key, wrong type).
     #[error("{file}: {message}")]
@@ -226,8 +228,18 @@ impl Manifest {
 
     /// Reads and parses a manifest file.
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Read {
+            path: path.to_owned(),
+            reason: e.to_string(),
+            fix: match e.kind() {
+                std::io::ErrorKind::InvalidData => {
+                    "it is not a text file (not UTF-8): pass a migrations.toml with --manifest or VYTAL_MANIFEST"
+                }
+                std::io::ErrorKind::NotFound => "pass an existing file with --manifest or VYTAL_MANIFEST",
+                std::io::ErrorKind::IsADirectory => "pass the file inside it (migrations.toml), not the folder",
+                _ => "check the path and its permissions, or pass another file with --manifest or VYTAL_MANIFEST",
+            },
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 

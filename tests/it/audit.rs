@@ -111,3 +111,61 @@ async fn history_lists_who_ran_what() {
     assert_eq!(v["head"]["seq"], db.count("SELECT max(seq) FROM vytal.events").await);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn a_runner_role_cannot_rewrite_the_log() {
+    let db = TestDb::new("audit_roles").await;
+    let (owner, runner) = ("vt_audit_owner", "vt_audit_runner");
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", crate::support::server_url()))
+            .await
+            .unwrap();
+    for role in [owner, runner] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
+    }
+    db.exec(&format!(
+        "CREATE ROLE {owner} LOGIN; CREATE ROLE {runner} LOGIN CREATEDB; \
+         GRANT CREATE ON DATABASE \"{name}\" TO {owner}, {runner}; GRANT CREATE ON SCHEMA public TO {runner}",
+        name = db.name
+    ))
+    .await;
+    let as_role = |role: &str| {
+        crate::support::server_url().replace("postgres@", &format!("{role}@"))
+            + &format!("/{}?sslmode=disable", db.name)
+    };
+    let run_as = |role: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+            .args(args)
+            .env("DATABASE_URL", as_role(role))
+            .env_remove("VYTAL_MANIFEST")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    let o = expect_code(&run_as(owner, &["grant-runner", runner]), 0);
+    assert!(o.contains("vt_audit_runner may now run migrations"), "{o}");
+    expect_code(&run_as(runner, &["run"]), 0);
+    expect_code(&run_as(runner, &["run", "--module", "claims"]), 0);
+    let v: Value = serde_json::from_str(&expect_code(&run_as(runner, &["verify", "--json"]), 0)).unwrap();
+    assert!(v["findings"].as_array().unwrap().is_empty(), "{v:#}");
+    // The runner cannot take the guards off, nor edit, delete or empty the log, nor move its head.
+    let mut as_runner = <sqlx::PgConnection as sqlx::Connection>::connect(&as_role(runner)).await.unwrap();
+    for attack in [
+        "ALTER TABLE vytal.events DISABLE TRIGGER events_append_only",
+        "DROP TRIGGER events_chain ON vytal.events",
+        "DELETE FROM vytal.events",
+        "UPDATE vytal.events SET outcome = 'x'",
+        "TRUNCATE vytal.events",
+        "UPDATE vytal.events_head SET hash = ''",
+    ] {
+        let e = sqlx::raw_sql(sqlx::AssertSqlSafe(attack)).execute(&mut as_runner).await.unwrap_err().to_string();
+        assert!(e.contains("must be owner") || e.contains("permission denied"), "{attack}: {e}");
+    }
+    drop(as_runner);
+    let events = db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await;
+    assert!(events >= 3, "{events}");
+    db.drop().await;
+    for role in [owner, runner] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
+    }
+}

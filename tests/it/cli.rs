@@ -205,6 +205,57 @@ fn no_database_is_a_clear_error() {
 }
 
 #[test]
+fn urls_that_cannot_work_say_why() {
+    let err = |url: &str| {
+        let o = host(None, &["--database-url", url, "status"]);
+        expect_code(&o, 2);
+        stderr(&o)
+    };
+    // Another database's scheme.
+    let e = err("mysql://root@127.0.0.1:3306/test");
+    assert!(e.contains("its scheme is `mysql`, and vytal-host speaks only PostgreSQL"), "{e}");
+    // An IPv6 address in brackets is an address, not a host name to look up.
+    let e = err("postgres://postgres@[::1]:1/db");
+    assert!(e.contains("cannot connect to postgres://postgres@[::1]:1/db"), "{e}");
+    assert!(!e.contains("lookup"), "{e}");
+    // A password with URL syntax in it.
+    let e = err("postgres://auditor:p@ss/w#rd@127.0.0.1:5432/db");
+    assert!(
+        e.contains("it holds more than one @ or a #") && e.contains("must be percent-encoded in a URL (@ as %40"),
+        "{e}"
+    );
+    assert!(!e.contains("ss/w#rd"), "{e}");
+    // Nothing listening.
+    let e = err("postgres://postgres@127.0.0.1:1/db");
+    assert!(e.contains("nothing accepts connections at 127.0.0.1:1: is PostgreSQL running there"), "{e}");
+}
+
+#[test]
+fn a_server_that_is_not_postgresql_is_named_as_such() {
+    // A listener that answers with something else: a line of text, then closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            use std::io::{Read, Write};
+            // Read all the client sends (its startup message), answer, and close in order.
+            s.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+            let mut buf = [0u8; 1024];
+            while s.read(&mut buf).is_ok_and(|n| n > 0) {}
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            while s.read(&mut buf).is_ok_and(|n| n > 0) {}
+        }
+    });
+    let o =
+        host(None, &["--database-url", &format!("postgres://postgres@127.0.0.1:{port}/db?sslmode=disable"), "status"]);
+    expect_code(&o, 2);
+    let e = stderr(&o);
+    assert!(e.contains(&format!("the server at 127.0.0.1:{port} does not speak PostgreSQL's protocol")), "{e}");
+    server.join().unwrap();
+}
+
+#[test]
 fn a_password_never_appears_in_output() {
     // Nothing listens on port 1; the error must name the target without the password.
     let url = "postgres://auditor:S3cr3t-pw@127.0.0.1:1/vytalwatch";

@@ -165,4 +165,15 @@ fn a_missing_manifest_file_says_how_to_pass_one() {
     let o = host(None, &["--manifest", "/nonexistent/migrations.toml", "plan", "--all"]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("cannot read manifest /nonexistent/migrations.toml"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass an existing file"), "{}", stderr(&o));
+    // A file that is there but is not text: said so, and the cause once.
+    let binary = std::env::temp_dir().join(format!("vt_manifest_binary_{}", std::process::id()));
+    std::fs::write(&binary, [0xffu8, 0xfe, 0x00, 0x9f, 0x92, 0x96]).unwrap();
+    let o = host(None, &["--manifest", binary.to_str().unwrap(), "plan", "--all"]);
+    expect_code(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("it is not a text file (not UTF-8): pass a migrations.toml"), "{err}");
+    assert!(!err.contains("pass an existing file"), "{err}");
+    assert_eq!(err.matches("valid UTF-8").count(), 1, "the cause once: {err}");
+    std::fs::remove_file(binary).unwrap();
 }

@@ -2,6 +2,7 @@
 
 mod adopt;
 mod check;
+mod grant_runner;
 mod graph;
 mod history;
 mod mark;
@@ -71,6 +72,7 @@ enum Command {
     Check(check::Args),
     Seed(seed::Args),
     Mark(mark::Args),
+    GrantRunner(grant_runner::Args),
     Graph(graph::Args),
     New(new::Args),
 }
@@ -88,6 +90,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&cli.global, args).await,
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Mark(args) => mark::run(&cli.global, args).await,
+        Command::GrantRunner(args) => grant_runner::run(&cli.global, args).await,
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::New(args) => new::run(&cli.global, args),
     }
