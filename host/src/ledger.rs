@@ -263,6 +263,7 @@ CREATE TABLE IF NOT EXISTS "{s}".events_head (
     hash  text    NOT NULL
 );
 COMMENT ON TABLE "{s}".events_head IS 'the last event''s hash; export it with vytal-host history --head and keep it elsewhere';
+CREATE INDEX IF NOT EXISTS events_acknowledged ON "{s}".events (seq) WHERE kind = 'acknowledge';
 INSERT INTO "{s}".events_head (seq, hash)
     SELECT coalesce(max(seq), 0), '' FROM "{s}".events ON CONFLICT (one) DO NOTHING;
 {chain}
@@ -410,84 +411,84 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                 acknowledged: true,
             }]);
         }
-        // One snapshot for the events and their head, whatever commits meanwhile.
-        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *conn).await?;
-        let checked = self.chain_problems_in(conn, whole).await;
-        crate::exec::rollback(conn).await;
-        checked
+        // One statement: one snapshot of the events and their head.
+        self.chain_problems_in(conn, whole).await
     }
 
     async fn chain_problems_in(&self, conn: &mut PgConnection, whole: bool) -> Result<Vec<ChainProblem>, sqlx::Error> {
         let s = &self.schema;
-        let acknowledged: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT coalesce(max((details->>'through_seq')::bigint), 0) FROM \"{s}\".events WHERE kind = 'acknowledge'"
+        let from =
+            if whole { "0".to_owned() } else { format!("(SELECT coalesce(max(seq), 0) - {TAIL} FROM \"{s}\".events)") };
+        // One statement, one round trip: the acknowledgements, the guards, the
+        // events that break the chain (in the tail, the first event's
+        // predecessor is outside the window), and the head against the last event.
+        // Sent as a simple query: a process runs it once, so preparing it would
+        // cost a round trip and a plan that is never used again.
+        let row = sqlx::raw_sql(AssertSqlSafe(format!(
+            "WITH chain AS ( \
+               SELECT seq, hash IS NULL AS unhashed, coalesce(hash = {intact}, false) AS intact, \
+                      coalesce(prev_hash = lag(hash) OVER w OR (lag(hash) OVER w IS NULL AND prev_hash = ''), false) AS linked, \
+                      coalesce(bool_or(hash IS NOT NULL) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS chained_before, \
+                      seq = min(seq) OVER () AS first \
+               FROM \"{s}\".events e WHERE seq >= {from} WINDOW w AS (ORDER BY seq)) \
+             SELECT \
+               (SELECT coalesce(max((details->>'through_seq')::bigint), 0) FROM \"{s}\".events WHERE kind = 'acknowledge'), \
+               (SELECT json_agg(json_build_array(t.name, tg.tgenabled::text) ORDER BY t.name) \
+                  FROM unnest(ARRAY['events_append_only', 'events_no_truncate', 'events_chain']) AS t(name) \
+                  LEFT JOIN pg_trigger tg ON tg.tgrelid = '\"{s}\".events'::regclass AND tg.tgname = t.name)::text, \
+               (SELECT coalesce(json_agg(json_build_array(seq, unhashed, intact, linked, chained_before) ORDER BY seq), '[]') \
+                  FROM chain WHERE (unhashed AND chained_before) OR (NOT unhashed AND NOT intact) \
+                     OR (NOT unhashed AND NOT linked AND ({whole} OR NOT first)))::text, \
+               (SELECT json_build_array(h.seq, h.hash) FROM \"{s}\".events_head h)::text, \
+               (SELECT json_build_array(seq, hash) FROM \"{s}\".events ORDER BY seq DESC LIMIT 1)::text",
+            intact = event_hash("e.prev_hash", "e"),
         )))
         .fetch_one(&mut *conn)
         .await?;
+        let decode = |i: usize| -> Result<serde_json::Value, sqlx::Error> {
+            let text: Option<String> = row.try_get(i)?;
+            Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(serde_json::Value::Null))
+        };
+        let acknowledged: i64 = row.try_get(0)?;
+        let (guards, breaks, head, last) = (decode(1)?, decode(2)?, decode(3)?, decode(4)?);
         let mut out = Vec::new();
-        let guards: Vec<(String, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT t.name, tg.tgenabled::text FROM unnest(ARRAY['events_append_only', 'events_no_truncate', 'events_chain']) AS t(name) \
-             LEFT JOIN pg_trigger tg ON tg.tgrelid = '\"{s}\".events'::regclass AND tg.tgname = t.name ORDER BY 1"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
-        for (name, enabled) in guards {
-            let what = match enabled.as_deref() {
+        for guard in guards.as_array().into_iter().flatten() {
+            let name = guard[0].as_str().unwrap_or_default();
+            let what = match guard[1].as_str() {
                 None => format!("the trigger {name} on {s}.events is missing: the log is not protected"),
                 Some("D") => format!("the trigger {name} on {s}.events is disabled: the log is not protected"),
                 Some(_) => continue,
             };
             out.push(ChainProblem { seq: None, what, acknowledged: false });
         }
-        let from =
-            if whole { "0".to_owned() } else { format!("(SELECT coalesce(max(seq), 0) - {TAIL} FROM \"{s}\".events)") };
-        let rows: Vec<(i64, bool, bool, bool, bool)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT seq, hash IS NULL, coalesce(hash = {intact}, false), \
-                    coalesce(prev_hash = lag(hash) OVER w OR (lag(hash) OVER w IS NULL AND prev_hash = ''), false), \
-                    coalesce(bool_or(hash IS NOT NULL) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) \
-             FROM \"{s}\".events e WHERE seq >= {from} WINDOW w AS (ORDER BY seq) ORDER BY seq",
-            intact = event_hash("e.prev_hash", "e"),
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut first_checked = true;
-        for (seq, unhashed, intact, linked, chained_before) in rows {
-            let problem = if unhashed {
-                chained_before
-                    .then(|| format!("event {seq} has no hash: it was written while the chain trigger was off"))
-            } else if !intact {
-                Some(format!("event {seq} does not match its hash: it was edited after it was written"))
-            } else if !linked && (whole || !first_checked) {
-                // (In the tail, the first event's predecessor is outside the window.)
-                Some(format!(
-                    "event {seq} does not follow the event before it: events were deleted before it, or the log was reordered"
-                ))
+        for b in breaks.as_array().into_iter().flatten() {
+            let seq = b[0].as_i64().unwrap_or_default();
+            let what = if b[1].as_bool() == Some(true) {
+                format!("event {seq} has no hash: it was written while the chain trigger was off")
+            } else if b[2].as_bool() == Some(false) {
+                format!("event {seq} does not match its hash: it was edited after it was written")
             } else {
-                None
+                format!(
+                    "event {seq} does not follow the event before it: events were deleted before it, or the log was reordered"
+                )
             };
-            first_checked = false;
-            if let Some(what) = problem {
-                let acknowledged = seq <= acknowledged;
-                out.push(ChainProblem { seq: Some(seq), what, acknowledged });
-                // An acknowledged break is on the record; look on for the next one.
-                if !acknowledged {
-                    break;
-                }
+            let acknowledged = seq <= acknowledged;
+            out.push(ChainProblem { seq: Some(seq), what, acknowledged });
+            // An acknowledged break is on the record; look on for the next one.
+            if !acknowledged {
+                break;
             }
         }
-        let head: Option<(i64, String, Option<i64>, Option<String>)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT h.seq, h.hash, l.seq, l.hash FROM \"{s}\".events_head h \
-             LEFT JOIN LATERAL (SELECT seq, hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1) l ON true"
-        )))
-        .fetch_optional(&mut *conn)
-        .await?;
-        match head {
-            None => out.push(ChainProblem {
+        let (last_seq, last_hash) = (last[0].as_i64(), last[1].as_str());
+        match (head[0].as_i64(), head[1].as_str()) {
+            (None, _) | (_, None) => out.push(ChainProblem {
                 seq: None,
                 what: format!("{s}.events_head is empty: the chain's head was deleted"),
                 acknowledged: false,
             }),
-            Some((head_seq, head_hash, last_seq, last_hash)) if last_hash.as_ref().is_some_and(|h| *h != head_hash) || (last_seq.is_none() && head_seq > 0) => {
+            (Some(head_seq), Some(head_hash))
+                if last_hash.is_some_and(|h| h != head_hash) || (last_seq.is_none() && head_seq > 0) =>
+            {
                 out.push(ChainProblem {
                     seq: last_seq,
                     what: format!(
@@ -497,7 +498,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                     acknowledged: false,
                 })
             }
-            Some(_) => {}
+            _ => {}
         }
         Ok(out)
     }

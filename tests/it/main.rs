@@ -23,5 +23,6 @@ mod run;
 mod schema;
 mod seed;
 mod tls;
+mod torture;
 mod verify;
 mod workspace;
