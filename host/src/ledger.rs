@@ -503,6 +503,36 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         Ok(out)
     }
 
+    /// Where the ledger and the event log disagree: a ledger row that no event
+    /// recorded (or with another checksum than the event that did), and a
+    /// migration the log says is applied that has no ledger row.
+    pub async fn disagreements(&self, conn: &mut PgConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+        if !self.exists(conn).await? {
+            return Ok(Vec::new());
+        }
+        let s = &self.schema;
+        sqlx::query_as(AssertSqlSafe(format!(
+            "WITH latest AS ( \
+               SELECT DISTINCT ON (module, migration) module, migration, seq, outcome, details->>'checksum' AS checksum \
+               FROM \"{s}\".events \
+               WHERE kind IN ('migration', 'rollback') AND outcome IN ('applied', 'adopted', 'rolled-back') AND module IS NOT NULL \
+               ORDER BY module, migration, seq DESC) \
+             SELECT coalesce(m.module, l.module) || '/' || coalesce(m.id, l.migration), \
+                    CASE \
+                      WHEN m.module IS NULL THEN format('event %s records it %s, but it has no ledger row and no event rolled it back: the row was deleted outside vytal-host', l.seq, l.outcome) \
+                      WHEN l.seq IS NULL THEN 'its ledger row was recorded by no event: it was written outside vytal-host' \
+                      WHEN l.outcome = 'rolled-back' THEN format('event %s records it rolled back, yet it has a ledger row: the row was written outside vytal-host', l.seq) \
+                      ELSE format('its ledger row has checksum %s, but event %s recorded %s: the row was edited', m.checksum, l.seq, l.checksum) \
+                    END \
+             FROM \"{s}\".migrations m FULL JOIN latest l ON l.module = m.module AND l.migration = m.id \
+             WHERE (m.module IS NULL AND l.outcome IN ('applied', 'adopted')) \
+                OR (m.module IS NOT NULL AND (l.seq IS NULL OR l.outcome = 'rolled-back' OR l.checksum IS DISTINCT FROM m.checksum)) \
+             ORDER BY 1"
+        )))
+        .fetch_all(conn)
+        .await
+    }
+
     /// The chain's head as stored: the last event's number and hash.
     pub async fn head(&self, conn: &mut PgConnection) -> Result<Option<(i64, String)>, sqlx::Error> {
         if !self.exists(conn).await? || !self.has_down_checksum.load(Ordering::Relaxed) {

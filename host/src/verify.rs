@@ -172,6 +172,19 @@ async fn audit(session: &mut Session<'_>, head: Option<&(i64, String)>) -> Resul
             found: Some(p.what),
         })
         .collect();
+    let disagree =
+        ledger.disagreements(conn).await.map_err(SessionError::during("comparing the ledger with the log"))?;
+    for (migration, what) in disagree {
+        out.push(Finding {
+            module: LEDGER.to_owned(),
+            category: "audit",
+            severity: "error",
+            kind: "ledger and log disagree".to_owned(),
+            object: migration,
+            expected: None,
+            found: Some(what),
+        });
+    }
     if let Some((seq, hash)) = head {
         let now = ledger.hash_of(conn, *seq).await.map_err(SessionError::during("reading the event log"))?;
         if now.as_deref() != Some(hash.as_str()) {

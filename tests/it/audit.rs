@@ -39,11 +39,12 @@ async fn tampering_with_the_event_log_is_evident() {
     assert_eq!(db.count("SELECT max(seq) FROM vytal.events").await.to_string(), seq);
     expect_code(&host(Some(&db), &["verify", "--head", &head]), 0);
 
-    // The owner deletes an event with the guard off, and turns it back on.
-    db.exec("ALTER TABLE vytal.events DISABLE TRIGGER events_append_only; DELETE FROM vytal.events WHERE seq = 5; ALTER TABLE vytal.events ENABLE TRIGGER events_append_only").await;
+    // The owner deletes an event (the first run's own) with the guard off, and turns it back on.
+    let deleted = db.count("SELECT min(seq) FROM vytal.events WHERE kind = 'run'").await;
+    db.exec(&format!("ALTER TABLE vytal.events DISABLE TRIGGER events_append_only; DELETE FROM vytal.events WHERE seq = {deleted}; ALTER TABLE vytal.events ENABLE TRIGGER events_append_only")).await;
     let found = audit(&db, &[], 1);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!((found[0].0.as_str(), found[0].1.as_str()), ("event log", "event 6"));
+    assert_eq!((found[0].0.as_str(), found[0].1.clone()), ("event log", format!("event {}", deleted + 1)));
     assert!(found[0].2.contains("does not follow the event before it"), "{found:?}");
     // The next write refuses, and the ledger stays as it was.
     let ledger = db.ledger().await;
@@ -58,9 +59,9 @@ async fn tampering_with_the_event_log_is_evident() {
     assert_eq!(db.ledger().await, ledger);
 
     // An operator looks into it and says so; the acknowledgement is an event, and writes go on.
-    let ack = expect_code(&host(Some(&db), &["history", "--acknowledge", "test: event 5 deleted on purpose"]), 0);
-    assert!(ack.contains("found: event 6 does not follow"), "{ack}");
-    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'acknowledge' AND details->>'reason' = 'test: event 5 deleted on purpose'").await, 1);
+    let ack = expect_code(&host(Some(&db), &["history", "--acknowledge", "test: a run event deleted on purpose"]), 0);
+    assert!(ack.contains(&format!("found: event {} does not follow", deleted + 1)), "{ack}");
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'acknowledge' AND details->>'reason' = 'test: a run event deleted on purpose'").await, 1);
     let found = audit(&db, &[], 0);
     assert_eq!(found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["event log (acknowledged)"]);
     expect_code(&host(Some(&db), &["run"]), 0);
@@ -168,4 +169,23 @@ async fn a_runner_role_cannot_rewrite_the_log() {
     for role in [owner, runner] {
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
     }
+}
+
+#[tokio::test]
+async fn the_ledger_and_the_log_must_agree() {
+    let db = TestDb::new("audit_agree").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    // A ledger row deleted by hand, and one written by hand: the log says otherwise.
+    db.exec("DELETE FROM vytal.migrations WHERE module = 'claims' AND id = '0001'").await;
+    db.exec("INSERT INTO vytal.migrations (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms) VALUES ('claims', '0099', 'forged', '1.0.0', 'x', '', 'x', 'x', 0)").await;
+    let found = audit(&db, &[], 1);
+    let disagree: Vec<&(String, String, String)> = found.iter().filter(|f| f.0 == "ledger and log disagree").collect();
+    assert_eq!(disagree.len(), 2, "{found:?}");
+    assert!(
+        disagree.iter().any(|f| f.1 == "claims/0001" && f.2.contains("has no ledger row and no event rolled it back")),
+        "{found:?}"
+    );
+    assert!(disagree.iter().any(|f| f.1 == "claims/0099" && f.2.contains("recorded by no event")), "{found:?}");
+
+    db.drop().await;
 }

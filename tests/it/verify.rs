@@ -141,7 +141,9 @@ async fn each_injected_drift_is_reported_exactly() {
     for (n, (case, sql, module, category, kind, object, expected, found)) in cases.iter().enumerate() {
         let db = migrated(&format!("verify_drift_{n}")).await;
         db.exec(sql).await;
-        let f = findings(&db, &[], 1);
+        // Ledger edits also break the ledger's agreement with the event log, which
+        // tests/it/audit.rs covers; here only the history and drift findings count.
+        let f: Vec<Value> = findings(&db, &[], 1).into_iter().filter(|f| f["category"] != "audit").collect();
         assert_eq!(f.len(), 1, "case `{case}`: exactly one finding, got {f:#?}");
         let f = &f[0];
         assert_eq!(
