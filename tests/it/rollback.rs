@@ -299,3 +299,61 @@ async fn all_needs_a_terminal_or_yes() {
     assert_eq!(db.count("SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e'").await, 0);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn on_a_terminal_rollback_shows_both_downs_and_asks_which() {
+    // util-linux `script` gives the command a terminal; the answer comes on its stdin.
+    let db = TestDb::new("rollback_tty").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    let last: String = {
+        let mut c = db.conn().await;
+        sqlx::query_scalar("SELECT module || '/' || id FROM vytal.migrations ORDER BY applied_at DESC LIMIT 1")
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    };
+    // The stored down differs from the build's but is intact (its checksum matches).
+    db.exec(&format!(
+        "UPDATE vytal.migrations SET down_sql = 'SELECT 1;', down_checksum = encode(sha256('SELECT 1;'::bytea), 'hex') \
+         WHERE module || '/' || id = '{last}'"
+    ))
+    .await;
+    let on_terminal = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &format!("{} rollback -n 1", env!("CARGO_BIN_EXE_vytal-host")), "/dev/null"])
+            .env("DATABASE_URL", &db.url)
+            .env("NO_COLOR", "1")
+            .current_dir(std::env::temp_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs (apt-get install bsdutils)");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // Anything but stored or build cancels, and nothing runs.
+    let o = on_terminal("neither\n");
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("stored in the ledger when applied") && text.contains("this build's:"), "{text}");
+    assert!(text.contains("run which down SQL: `stored` or `build`"), "{text}");
+    assert!(text.contains("no down SQL chosen; nothing was rolled back"), "{text}");
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM vytal.migrations WHERE module || '/' || id = '{last}'")).await,
+        1
+    );
+    // `build` runs this build's down, and the event says so.
+    let o = on_terminal("build\n");
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("ran the build down SQL"), "{text}");
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM vytal.migrations WHERE module || '/' || id = '{last}'")).await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'rollback' AND details->>'down' = 'build'").await,
+        1
+    );
+    db.drop().await;
+}
