@@ -423,13 +423,12 @@ async fn round_trips_in(
         for trip in trips {
             let mut report = TripReport::default();
             if !trip.round_trip {
-                if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+                if let Some(e) = up(scratch, trip, transaction, settings, &mut owners).await? {
                     report.failed = Some(e);
                     reports.push(report);
                     stopped = true;
                     break;
                 }
-                claim_new(scratch, &mut owners, &trip.module).await?;
                 current = None;
                 reports.push(report);
                 continue;
@@ -443,13 +442,12 @@ async fn round_trips_in(
                 }
             };
             let files_before = relfilenodes(scratch).await?;
-            if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+            if let Some(e) = up(scratch, trip, transaction, settings, &mut owners).await? {
                 report.failed = Some(e);
                 reports.push(report);
                 stopped = true;
                 break;
             }
-            claim_new(scratch, &mut owners, &trip.module).await?;
             let files_after = relfilenodes(scratch).await?;
             report.rewritten = files_before
                 .iter()
@@ -500,6 +498,21 @@ async fn round_trips_in(
         Ok(RoundTrips { reports, schema, stopped })
     })
     .await
+}
+
+/// Runs a trip's up and claims what it created; `Some` is PostgreSQL's refusal.
+async fn up(
+    scratch: &mut PgConnection,
+    trip: &Trip<'_>,
+    transaction: Transaction,
+    settings: &HostSettings,
+    owners: &mut Ownership,
+) -> Result<Option<ExecError>, ReplayError> {
+    if let Err(e) = exec::execute(scratch, &trip.up, transaction, settings, exec::no_record).await {
+        return Ok(Some(e));
+    }
+    claim_new(scratch, owners, &trip.module).await?;
+    Ok(None)
 }
 
 /// `(table, name)` of every foreign key in `schema`.

@@ -143,6 +143,10 @@ async fn a_runner_role_cannot_rewrite_the_log() {
             .output()
             .unwrap()
     };
+    // A role that does not exist is named, and nothing is granted.
+    let o = run_as(owner, &["grant-runner", "vt_audit_nobody"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("role \"vt_audit_nobody\" does not exist"), "{}", stderr(&o));
     let o = expect_code(&run_as(owner, &["grant-runner", runner]), 0);
     assert!(o.contains("vt_audit_runner may now run migrations"), "{o}");
     expect_code(&run_as(runner, &["run"]), 0);
@@ -187,5 +191,34 @@ async fn the_ledger_and_the_log_must_agree() {
     );
     assert!(disagree.iter().any(|f| f.1 == "claims/0099" && f.2.contains("recorded by no event")), "{found:?}");
 
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_ledger_from_before_the_chain_is_upgraded_by_the_next_run() {
+    let db = TestDb::new("audit_format_1").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    // Take the ledger back to format 1: no down checksums, no chain.
+    db.exec(
+        "DROP TRIGGER events_chain ON vytal.events; DROP FUNCTION vytal.events_chain(); DROP TABLE vytal.events_head; \
+         DROP INDEX vytal.events_acknowledged; ALTER TABLE vytal.events DROP COLUMN hash, DROP COLUMN prev_hash; \
+         ALTER TABLE vytal.migrations DROP COLUMN down_checksum",
+    )
+    .await;
+    let before = db.count("SELECT count(*) FROM vytal.events").await;
+    // Reading commands work on it as it is.
+    expect_code(&host(Some(&db), &["status"]), 0);
+    // The next writing command adds the chain; the events already there stay before it.
+    expect_code(&host(Some(&db), &["run"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE hash IS NULL").await, before);
+    assert!(db.count("SELECT count(*) FROM vytal.events WHERE hash IS NOT NULL").await > 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.migrations WHERE down_checksum IS NULL AND module = 'claims'").await,
+        3
+    );
+    assert_eq!(audit(&db, &[], 0), vec![]);
+    // A row from before down checksums still rolls back with the down stored for it.
+    expect_code(&host(Some(&db), &["rollback", "--all", "--yes"]), 0);
+    assert!(db.ledger().await.is_empty());
     db.drop().await;
 }
