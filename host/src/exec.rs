@@ -322,9 +322,8 @@ where
             _ if transaction == Transaction::Atomic => fail(Phase::Statement, None, &e, undone),
             _ => locate(conn, &prologue, &statements, &e, undone, &fail).await,
         };
-        if own {
-            rollback(conn).await;
-        }
+        // `back` ended the transaction (or savepoint) above and `locate` ends its own:
+        // another ROLLBACK here would only draw "there is no transaction in progress".
         return Err(error);
     }
     let elapsed = started.elapsed();

@@ -191,6 +191,7 @@ impl Ledger {
             return Ok(());
         }
         let s = &self.schema;
+        let format_2 = self.format_2_ddl();
         let ddl = format!(
             r#"BEGIN;
 CREATE SCHEMA IF NOT EXISTS "{s}";
@@ -236,11 +237,12 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON "{s}".events
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
     FOR EACH STATEMENT EXECUTE FUNCTION "{s}".events_append_only();
 {marks}
-COMMIT;"#,
-            marks = self.marks_ddl()
+{chain}"#,
+            marks = self.marks_ddl(),
+            // Format 2 in the same transaction: a process killed here leaves no ledger or a whole one.
+            chain = format_2.strip_prefix("BEGIN;").unwrap_or(&format_2),
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
-        sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
         Ok(())

@@ -3,13 +3,15 @@
 //! It is taken on the run's own connection (never a pooled one), so lock
 //! and unlock cannot land on different sessions, and a session lock does
 //! not deadlock with `CREATE INDEX CONCURRENTLY` as a transaction lock
-//! would. The server frees it if the process dies; [`RunLock::release`]
-//! frees it on every other path.
+//! would. A run that finds it taken polls for it rather than blocking in a
+//! statement, for the same reason (see [`RunLock::acquire`]). The server
+//! frees it if the process dies; [`RunLock::release`] frees it on every
+//! other path.
 
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgDatabaseError};
+use sqlx::postgres::PgConnection;
 
 /// Who holds the lock, for the error that says so.
 #[derive(Debug, Clone)]
@@ -87,17 +89,20 @@ impl RunLock {
             return Ok(RunLock { key });
         }
         tracing::info!(wait_ms = wait.as_millis() as u64, "waiting for the migration lock");
-        if !wait.is_zero() {
-            // lock_timeout bounds the wait and wakes us the moment the holder lets go.
-            let ms = wait.as_millis().max(1);
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET lock_timeout = '{ms}ms'"))).execute(&mut *conn).await?;
-            let result = sqlx::query("SELECT pg_advisory_lock($1)").bind(key).execute(&mut *conn).await;
-            sqlx::raw_sql("RESET lock_timeout").execute(&mut *conn).await?;
-            match result {
-                Ok(_) => return Ok(RunLock { key }),
-                Err(e) if is_lock_timeout(&e) => {}
-                Err(e) => return Err(e.into()),
+        // Polled, not waited for inside `pg_advisory_lock`: a session blocked
+        // in a statement holds a snapshot, and a holder running CREATE INDEX
+        // CONCURRENTLY waits for every older snapshot in the database, so the
+        // two would wait for each other until PostgreSQL killed one as a
+        // deadlock. Between attempts this session holds nothing.
+        let mut pause = Duration::from_millis(5);
+        while started.elapsed() < wait {
+            tokio::time::sleep(pause.min(wait.saturating_sub(started.elapsed()))).await;
+            let got: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut *conn).await?;
+            if got {
+                return Ok(RunLock { key });
             }
+            pause = (pause * 2).min(Duration::from_millis(100));
         }
         let holder = holder(conn, key).await?;
         Err(LockError::Timeout { waited: started.elapsed(), holder })
@@ -108,10 +113,6 @@ impl RunLock {
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(self.key).execute(conn).await?;
         Ok(())
     }
-}
-
-fn is_lock_timeout(e: &sqlx::Error) -> bool {
-    e.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>()).is_some_and(|d| d.code() == "55P03")
 }
 
 /// The session holding the lock, if this user can see it.
