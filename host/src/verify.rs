@@ -84,17 +84,41 @@ async fn load_plugins(
     Ok(loaded)
 }
 
-/// Runs `loaded`, each in its own read-only transaction on one extra connection.
-async fn run_plugins(plan: &Plan, target: &Target, loaded: &[Plugin<PgDb>]) -> Result<Vec<Finding>, VerifyError> {
-    if loaded.is_empty() {
-        return Ok(Vec::new());
+/// Runs `loaded`, each in its own read-only transaction on one extra
+/// connection; a plugin of a module with nothing applied is not run, and
+/// says so in a note.
+async fn run_plugins(
+    plan: &Plan,
+    target: &Target,
+    loaded: &[Plugin<PgDb>],
+    applied: &BTreeSet<&str>,
+) -> Result<Vec<Finding>, VerifyError> {
+    let mut out = Vec::new();
+    let (runnable, idle): (Vec<&Plugin<PgDb>>, Vec<&Plugin<PgDb>>) =
+        loaded.iter().partition(|p| applied.contains(p.info().module.as_str()));
+    for plugin in idle {
+        let info = plugin.info();
+        out.push(Finding {
+            module: info.module.clone(),
+            category: "plugin",
+            severity: "note",
+            kind: info.name.clone(),
+            object: info.module.clone(),
+            expected: None,
+            found: Some(format!(
+                "not run: module `{}` has no applied migration, so its tables are not there",
+                info.module
+            )),
+        });
+    }
+    if runnable.is_empty() {
+        return Ok(out);
     }
     let settings = &plan.settings().plugins;
     let limits = plugins::limits(settings);
     let runtime = plugins::runtime()?;
     let mut conn = target.connect("vytal-host verify (plugins)").await.map_err(SessionError::from)?;
-    let mut out = Vec::new();
-    for plugin in loaded {
+    for plugin in runnable {
         let begin = format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL statement_timeout = '{}ms'; SELECT 1",
             settings.statement_timeout.as_millis()
@@ -154,6 +178,9 @@ pub struct VerifyOptions {
     pub replay: bool,
     /// A chain head exported earlier (`history --head`): event number and hash.
     pub head: Option<(i64, String)>,
+    /// Compare with what the ledger records only: pending migrations are
+    /// notes, and the expected schema is the applied migrations' replay.
+    pub applied: bool,
 }
 
 /// The event log's chain, its guards, and an exported head, as findings.
@@ -226,11 +253,19 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
         let rows = session.applied().await?;
         let mut findings = history(plan, &rows);
         findings.extend(audit(&mut session, options.head.as_ref()).await?);
-        let all: Vec<_> = plan.migrations().iter().collect();
+        let recorded =
+            |m: &&crate::resolve::PlannedMigration| rows.iter().any(|r| r.module == m.module && r.id == m.id);
+        let all: Vec<_> = plan.migrations().iter().filter(|m| !options.applied || recorded(m)).collect();
+        if options.applied {
+            for f in findings.iter_mut().filter(|f| f.category == "history" && f.kind == "not applied") {
+                f.severity = "note";
+            }
+        }
         let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache).await?;
         findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
-        findings.extend(run_plugins(plan, target, &loaded).await?);
+        let applied: BTreeSet<&str> = rows.iter().map(|r| r.module.as_str()).collect();
+        findings.extend(run_plugins(plan, target, &loaded, &applied).await?);
         Ok::<_, VerifyError>(findings)
     }
     .await;

@@ -1,6 +1,7 @@
 //! Killed at random points: a run or a rollback stopped by SIGKILL leaves
-//! no torn state. Every migration and its ledger row commit together, so the
-//! next run completes and verify is clean. Bounded in count and time for CI;
+//! no torn state. Every migration and its ledger row commit together (a
+//! `no-transaction` one may leave the indexes it built so far, which the next
+//! run rebuilds), so the next run completes and verify is clean. Bounded in count and time for CI;
 //! the delays come from a fixed seed, so a failure can be replayed.
 
 use std::time::Duration;
@@ -38,16 +39,32 @@ async fn kill_after(db: &TestDb, args: &[&str], delay_ms: u64) {
     let _ = child.wait().await;
 }
 
-/// What verify says, as (exit code, findings).
+/// What verify says of what the ledger records, as (exit code, findings).
 fn verify(db: &TestDb) -> (i32, Vec<Value>) {
-    let o = host(Some(db), &["verify", "--json"]);
+    let o = host(Some(db), &["verify", "--applied", "--json"]);
     let v: Value = serde_json::from_str(&String::from_utf8_lossy(&o.stdout)).unwrap_or(Value::Null);
     (o.status.code().unwrap_or(-1), v["findings"].as_array().cloned().unwrap_or_default())
 }
 
-/// After a kill: the lock is free, the event log's chain is whole, no object
-/// exists without the ledger row of the migration that creates it, and every
-/// module whose migrations are all recorded has exactly its objects.
+/// The indexes the pending `-- vytal:no-transaction` migrations create.
+async fn indexes_of_pending_no_transaction_migrations(db: &TestDb) -> Vec<String> {
+    let plan = vytal_host::resolve(&vytal_host::Manifest::embedded().unwrap(), &vytal_host::Catalog::linked()).unwrap();
+    let applied = db.ledger().await;
+    let mut out = Vec::new();
+    for m in plan.migrations() {
+        if !m.directives.no_transaction || applied.contains(&format!("{}/{}", m.module, m.id)) {
+            continue;
+        }
+        for part in m.up.split("CREATE INDEX CONCURRENTLY \"").skip(1) {
+            out.extend(part.split('"').next().map(str::to_owned));
+        }
+    }
+    out
+}
+
+/// After a kill: the lock is free, the event log's chain is whole, and the
+/// database holds exactly what the migrations its ledger records create: no
+/// object without its ledger row, no ledger row without its objects.
 async fn consistent(db: &TestDb, trial: &str) {
     // The server notices the killed client when its backend next talks to it:
     // give the backend a moment to finish what it was running and go.
@@ -58,18 +75,16 @@ async fn consistent(db: &TestDb, trial: &str) {
     }
     assert_eq!(db.advisory_locks().await, 0, "{trial}: the lock outlived the killed process by 5 s");
     let (_, findings) = verify(db);
-    let pending: Vec<&str> = findings
-        .iter()
-        .filter(|f| f["category"] == "history" && f["kind"] == "not applied")
-        .filter_map(|f| f["module"].as_str())
-        .collect();
+    // Pending migrations are notes; anything else is a torn state, but for
+    // what a pending `no-transaction` migration built before the kill: it
+    // runs statement by statement, by design, and the next run finishes it.
+    let partial = indexes_of_pending_no_transaction_migrations(db).await;
     let torn: Vec<&Value> = findings
         .iter()
-        .filter(|f| f["category"] != "history")
+        .filter(|f| f["severity"] != "note")
         .filter(|f| {
-            f["category"] == "audit"
-                || f["kind"].as_str().is_some_and(|k| k.starts_with("extra"))
-                || !f["module"].as_str().is_some_and(|m| pending.contains(&m))
+            !(f["kind"] == "extra index"
+                && f["object"].as_str().is_some_and(|o| partial.iter().any(|i| o.ends_with(&format!(".{i}")))))
         })
         .collect();
     assert!(torn.is_empty(), "{trial}: {torn:#?}");

@@ -289,3 +289,38 @@ async fn the_expected_schema_is_cached_per_plan_and_replayed_when_in_doubt() {
     assert_eq!(drift(&fresh), Vec::<String>::new());
     db.drop().await;
 }
+
+#[tokio::test]
+async fn applied_checks_what_the_ledger_records_and_notes_what_is_pending() {
+    let db = TestDb::new("verify_applied").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    // A partial deployment: every module but core and claims is still pending,
+    // and a plain verify reports their objects as missing.
+    let all = findings(&db, &[], 1);
+    assert!(all.iter().any(|f| f["category"] == "drift" && f["module"] == "tasks"), "{all:#?}");
+
+    let applied = findings(&db, &["--applied"], 0);
+    assert!(!applied.is_empty());
+    assert!(
+        applied.iter().all(|f| f["severity"] == "note" && (f["kind"] == "not applied" || f["category"] == "plugin")),
+        "only notes for the pending migrations (and the plugins of modules not there): {applied:#?}"
+    );
+    assert!(applied.iter().any(|f| f["object"] == "tasks/0001_create_tasks"), "{applied:#?}");
+    assert!(
+        applied.iter().any(|f| f["category"] == "plugin"
+            && f["found"].as_str().is_some_and(|m| m.contains("module `medications` has no applied migration"))),
+        "{applied:#?}"
+    );
+    assert!(!applied.iter().any(|f| f["module"] == "claims"), "{applied:#?}");
+    // claims requires core ^1.0: core's later versions are pending too.
+    assert!(applied.iter().any(|f| f["object"] == "core/0002_users_as_the_application_needs"), "{applied:#?}");
+
+    // Drift in what is applied still fails it, named.
+    db.exec("DROP INDEX \"IDX_claims_status\"").await;
+    let drift = findings(&db, &["--applied"], 1);
+    let errors: Vec<&Value> = drift.iter().filter(|f| f["severity"] != "note").collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["object"], "claims.IDX_claims_status");
+    assert_eq!(errors[0]["kind"], "missing index");
+    db.drop().await;
+}

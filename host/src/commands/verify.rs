@@ -17,6 +17,10 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 ///
 /// Audit: the event log's hash chain, event by event, and the triggers
 /// that guard it; with --head, a head exported earlier must still be there.
+///
+/// On a database the build is ahead of, every pending migration shows as
+/// drift; --applied compares with what the ledger records instead, and
+/// lists the pending migrations as notes (exit 0 when nothing else is found).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this module's objects (repeatable)
@@ -31,6 +35,9 @@ pub struct Args {
     /// Also check the log against a head exported earlier with `history --head`: SEQ:HASH
     #[arg(long, value_name = "SEQ:HASH")]
     head: Option<String>,
+    /// Check only what the ledger says is applied: pending migrations are notes, not drift
+    #[arg(long)]
+    applied: bool,
 }
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -45,8 +52,13 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             })?)
         }
     };
-    let options =
-        vytal_host::verify::VerifyOptions { modules: args.modules, plugins: args.plugins, replay: args.replay, head };
+    let options = vytal_host::verify::VerifyOptions {
+        modules: args.modules,
+        plugins: args.plugins,
+        replay: args.replay,
+        head,
+        applied: args.applied,
+    };
     let report = vytal_host::verify::verify(&plan, &target, &options).await?;
     let errors = report.findings.iter().filter(|f| f.severity == "error").count();
     if global.json {

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::model::{Schema, Table};
+use super::model::{ForeignKey, Schema, Table};
 use crate::keys::ModuleName;
 
 /// Which module created which table, enum type and extension, learnt by
@@ -221,6 +221,16 @@ impl Out<'_> {
 
 /// Compares `found` with `expected` table by table and enum by enum;
 /// each difference is attributed to its owner through `owners`.
+/// Whether `found` is the foreign key `expected` describes. One validated where
+/// the migrations leave it NOT VALID is: validation only proved that the rows
+/// already there comply, and PostgreSQL has no way to undo it (so the down of
+/// a validating migration leaves it validated).
+fn same_key(expected: &ForeignKey, found: &ForeignKey) -> bool {
+    expected.on_delete == found.on_delete
+        && (expected.definition == found.definition
+            || expected.definition.strip_suffix(" NOT VALID") == Some(found.definition.as_str()))
+}
+
 pub fn diff(expected: &Schema, found: &Schema, owners: &Ownership) -> Vec<Drift> {
     let mut out = Out { owners, drift: Vec::new() };
     for e in &expected.tables {
@@ -300,7 +310,7 @@ fn table(out: &mut Out<'_>, e: &Table, f: &Table) {
         let object = format!("{t}.{}", ek.name);
         match f.foreign_keys.iter().find(|k| k.name == ek.name) {
             None => out.push(at, ObjectKind::ForeignKey, object, Change::Missing { expected: ek.definition.clone() }),
-            Some(fk) if fk.definition != ek.definition || fk.on_delete != ek.on_delete => {
+            Some(fk) if !same_key(ek, fk) => {
                 let change = Change::Changed {
                     aspect: Aspect::ForeignKey,
                     expected: ek.definition.clone(),

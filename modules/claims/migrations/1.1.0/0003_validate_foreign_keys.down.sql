@@ -1,4 +1,3 @@
 -- claims 1.1.0 down: nothing to undo. Validation changes no definition;
 -- 0002's down puts the 1.0.0 foreign keys back, validated.
 --
--- vytal:allow down-does-not-restore: PostgreSQL cannot make a validated foreign key NOT VALID again without dropping it; this down keeps what the up proved, and 0002's down puts the 1.0.0 keys back
