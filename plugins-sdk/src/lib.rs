@@ -255,6 +255,76 @@ pub fn users_by_page(
     Ok(done)
 }
 
+/// A column that names a row of another table by its value: `table.column`
+/// holds `target.key` of the row it means.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    /// The referencing table.
+    pub table: &'static str,
+    /// Its column.
+    pub column: &'static str,
+    /// The table named.
+    pub target: &'static str,
+    /// The columns of `target` a value may match (the first that matches counts).
+    pub keys: &'static [&'static str],
+}
+
+impl Reference {
+    /// `table.column` names a row of `target` by its `id`.
+    pub const fn to_id(table: &'static str, column: &'static str, target: &'static str) -> Self {
+        Reference { table, column, target, keys: &["id"] }
+    }
+}
+
+/// The rows whose reference names no row: one finding of `level` per column
+/// that has any, with the count, `consequence`, and a query that lists them.
+/// A column is skipped when a validated foreign key already guarantees it, or
+/// when its table or the table it names is not in the database (yet).
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+pub fn dangling(references: &[Reference], level: Level, consequence: &str) -> Result<Vec<Finding>, String> {
+    let mut out = Vec::new();
+    for r in references {
+        let state = query(
+            "SELECT CASE WHEN to_regclass(quote_ident($1)) IS NULL OR to_regclass(quote_ident($2)) IS NULL THEN 'absent' \
+                    WHEN EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_attribute a \
+                                   ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] \
+                                 WHERE k.conrelid = to_regclass(quote_ident($1)) AND k.contype = 'f' \
+                                   AND k.convalidated AND cardinality(k.conkey) = 1 AND a.attname = $3) THEN 'enforced' \
+                    ELSE 'check' END",
+            &[Some(r.table), Some(r.target), Some(r.column)],
+        )?;
+        if state.first_cell() != Some("check") {
+            continue;
+        }
+        // One anti-join per key, so each can be hashed; compared as text only
+        // where a value may match keys of different types.
+        let cast = if r.keys.len() > 1 { "::text" } else { "" };
+        let missing: Vec<String> = r
+            .keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "NOT EXISTS (SELECT 1 FROM \"{}\" p WHERE p.\"{k}\"{cast} = c.\"{}\"{cast})",
+                    r.target, r.column
+                )
+            })
+            .collect();
+        let condition = format!("c.\"{}\" IS NOT NULL AND {}", r.column, missing.join(" AND "));
+        let count = query(&format!("SELECT count(*)::text FROM \"{}\" c WHERE {condition}", r.table), &[])?;
+        let n = count.first_cell().unwrap_or("0");
+        if n == "0" {
+            continue;
+        }
+        let listing = format!("SELECT c.\"id\", c.\"{}\" FROM \"{}\" c WHERE {condition}", r.column, r.table);
+        out.push(Finding {
+            severity: level,
+            object: format!("{}.{}", r.table, r.column),
+            message: format!("{n} row(s) name no {} row; {consequence}; list them with: {listing}", r.target),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(any(feature = "seeder", feature = "verifier"))]
 fn uuid_cell(cell: Option<&Option<String>>) -> Result<(u64, u64), String> {
     let text = cell.and_then(Option::as_deref).unwrap_or_default();

@@ -68,7 +68,7 @@ async fn a_database_built_elsewhere_is_adopted_without_ddl() {
     db.exec("ALTER TABLE users ALTER COLUMN phone TYPE varchar").await;
     let run = expect_code(&host(Some(&db), &["run"]), 0);
     assert!(run.contains("applied core/0002_users_as_the_application_needs (1.1.0)"), "{run}");
-    assert_eq!(db.ledger().await.len(), 38, "everything the build carries");
+    assert_eq!(db.ledger().await.len(), 74, "everything the build carries");
     assert_eq!(db.count("SELECT count(*) FROM users WHERE phone = '+1-555-0100' AND status = 'active'").await, 1);
     let again = expect_code(&host(Some(&db), &["run"]), 0);
     assert!(again.contains("nothing to apply"), "{again}");
@@ -110,7 +110,7 @@ async fn one_module_and_what_it_requires_can_be_adopted() {
     assert!(out.contains("adopted 2 migration(s)"), "{out}");
     assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001"]);
     let run = expect_code(&host(Some(&db), &["run"]), 0);
-    assert!(run.contains("applied 36 migration(s)"), "the rest applies normally:\n{run}");
+    assert!(run.contains("applied 72 migration(s)"), "the rest applies normally:\n{run}");
     expect_code(&host(Some(&db), &["verify"]), 0);
     db.drop().await;
 }

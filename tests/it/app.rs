@@ -152,7 +152,8 @@ async fn a_fresh_database_holds_what_the_application_reads_and_writes() {
 }
 
 /// Each 1.0.0 table's rows, hashed column by column as JSON values: a
-/// `jsonb[]` and the `jsonb` array it becomes hash the same.
+/// `jsonb[]` and the `jsonb` array it becomes hash the same, and so do a
+/// timestamp and the timestamptz it becomes when both name the same instant.
 async fn values(db: &TestDb) -> BTreeMap<String, (i64, String)> {
     let reference: Value = serde_json::from_str(REFERENCE).unwrap();
     let mut out = BTreeMap::new();
@@ -163,7 +164,13 @@ async fn values(db: &TestDb) -> BTreeMap<String, (i64, String)> {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| format!("to_jsonb(\"{}\")", c["name"].as_str().unwrap()))
+            .map(|c| match c["type"].as_str().unwrap() {
+                // The instant, read as UTC while it is a timestamp: equal before and after 1.2.0.
+                "timestamp without time zone" => {
+                    format!("to_jsonb(extract(epoch FROM \"{}\"))", c["name"].as_str().unwrap())
+                }
+                _ => format!("to_jsonb(\"{}\")", c["name"].as_str().unwrap()),
+            })
             .collect();
         let sql = format!(
             "SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM (SELECT jsonb_build_array({}) AS x FROM \"{name}\") s",
@@ -218,14 +225,24 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
         }
     }
     let before_values = values(&db).await;
+    let sample: (String, String) =
+        sqlx::query_as("SELECT id::text, \"createdAt\"::text FROM tasks ORDER BY id LIMIT 1")
+            .fetch_one(&mut db.conn().await)
+            .await
+            .unwrap();
     let before_rows = rows(&db, &tables).await;
     let files =
         "SELECT array_agg(relfilenode::int8 ORDER BY relname)::text FROM pg_class WHERE relname IN ('tasks', 'claims')";
     let files_before: String = sqlx::query_scalar(files).fetch_one(&mut db.conn().await).await.unwrap();
 
+    // Sessions on this database see New York time: the upgrade must still read
+    // every stored timestamp as UTC, and the way back write the same wall-clock value.
+    db.exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$")
+        .await;
+
     // Up to what the build carries.
     let out = expect_code(&host(Some(&db), &["run"]), 0);
-    assert!(out.contains("applied 26 migration(s)"), "{out}");
+    assert!(out.contains("applied 62 migration(s)"), "{out}");
     assert_eq!(values(&db).await, before_values, "every row and value is there after the upgrade");
     assert_eq!(
         db.count("SELECT count(*) FROM clinical_notes WHERE jsonb_typeof(amendments) <> 'array'").await,
@@ -237,7 +254,12 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
         0,
         "existing accounts stay usable"
     );
-    // Widening a varchar and changing ON DELETE rewrite no table and rebuild no index.
+    let same_instant = format!(
+        "SELECT count(*) FROM tasks WHERE id = '{}' AND \"createdAt\" = '{} UTC'::timestamptz AND pg_typeof(\"createdAt\") = 'timestamptz'::regtype",
+        sample.0, sample.1
+    );
+    assert_eq!(db.count(&same_instant).await, 1, "{sample:?} is the same instant, read as UTC");
+    // Widening a varchar, changing ON DELETE and timestamp -> timestamptz under UTC rewrite no table.
     let files_after: String = sqlx::query_scalar(files).fetch_one(&mut db.conn().await).await.unwrap();
     assert_eq!(files_after, files_before);
     expect_code(&host(Some(&db), &["verify"]), 0);

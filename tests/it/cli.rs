@@ -2,8 +2,8 @@
 
 use crate::support::{TestDb, expect_code, host, stderr, stdout};
 
-/// Every migration the build carries: 16 modules, 12 of them at 1.1.0.
-const ALL: usize = 38;
+/// Every migration the build carries: 16 modules, 12 of them at 1.2.0.
+const ALL: usize = 74;
 
 #[tokio::test]
 async fn fresh_database_applies_everything_then_nothing() {
@@ -91,16 +91,7 @@ async fn module_pulls_in_exactly_its_pending_requirements() {
         out.find("required by the selected module(s) and still pending, applied first:\n  core/0001_create_users");
     let applied = out.find("applied core/0001_create_users");
     assert!(listed.is_some() && listed < applied, "requirements are listed before anything runs:\n{out}");
-    // medications 1.1.0 still requires only core ^1.0: core's 1.1.0 is not pulled in.
-    assert_eq!(db.ledger().await, vec!["core/0001", "medications/0001", "medications/0002", "medications/0003"]);
-    assert_eq!(db.tables().await, vec!["medication_adherence", "medication_schedules", "medications", "users"]);
-
-    // tasks 1.1.0 requires monitoring (since 1.1.0): exactly that is pulled in.
-    let out = expect_code(&host(Some(&db), &["run", "--module", "tasks"]), 0);
-    assert!(
-        out.contains("required by the selected module(s) and still pending, applied first:\n  monitoring/0001_create_devices_readings_alerts (1.0.0)\napplying"),
-        "{out}"
-    );
+    // medications 1.2.0 still requires only core ^1.0: core's 1.1.0 is not pulled in.
     assert_eq!(
         db.ledger().await,
         vec![
@@ -108,10 +99,41 @@ async fn module_pulls_in_exactly_its_pending_requirements() {
             "medications/0001",
             "medications/0002",
             "medications/0003",
+            "medications/0004",
+            "medications/0005",
+            "medications/0006",
+            "medications/0007"
+        ]
+    );
+    assert_eq!(db.tables().await, vec!["medication_adherence", "medication_schedules", "medications", "users"]);
+
+    // tasks requires monitoring (since 1.1.0), appointments and medications (since 1.2.0):
+    // exactly what of that is still pending is pulled in, at the first version that satisfies it.
+    let out = expect_code(&host(Some(&db), &["run", "--module", "tasks"]), 0);
+    assert!(
+        out.contains("required by the selected module(s) and still pending, applied first:\n  appointments/0001_create_appointments (1.0.0)\n  monitoring/0001_create_devices_readings_alerts (1.0.0)\napplying"),
+        "{out}"
+    );
+    assert_eq!(
+        db.ledger().await,
+        vec![
+            "appointments/0001",
+            "core/0001",
+            "medications/0001",
+            "medications/0002",
+            "medications/0003",
+            "medications/0004",
+            "medications/0005",
+            "medications/0006",
+            "medications/0007",
             "monitoring/0001",
             "tasks/0001",
             "tasks/0002",
-            "tasks/0003"
+            "tasks/0003",
+            "tasks/0004",
+            "tasks/0005",
+            "tasks/0006",
+            "tasks/0007"
         ]
     );
 
@@ -143,7 +165,7 @@ async fn status_and_plan_report_and_check() {
     let plan = expect_code(&host(Some(&db), &["plan", "--module", "webrtc", "--check"]), 1);
     assert!(
         plan.contains(
-            "   1. core/0001_create_users (1.0.0)\n   2. webrtc/0001_create_webrtc (1.0.0)\n   3. webrtc/0002_fit_the_application (1.1.0)\n   4. webrtc/0003_validate_foreign_keys (1.1.0)\n4 migration(s) to apply"
+            "   1. core/0001_create_users (1.0.0)\n   2. appointments/0001_create_appointments (1.0.0)\n   3. clinical-notes/0001_create_clinical_notes (1.0.0)\n   4. webrtc/0001_create_webrtc (1.0.0)\n   5. webrtc/0002_fit_the_application (1.1.0)\n   6. webrtc/0003_validate_foreign_keys (1.1.0)\n   7. webrtc/0004_time_zones_and_indexes (1.2.0)\n   8. webrtc/0005_index_foreign_keys (1.2.0)  (no transaction)\n   9. webrtc/0006_reference_other_rows (1.2.0)\n  10. webrtc/0007_validate_references (1.2.0)\n10 migration(s) to apply"
         ),
         "{plan}"
     );
@@ -160,9 +182,9 @@ async fn status_and_plan_report_and_check() {
     expect_code(&host(Some(&db), &["run", "--module", "core"]), 0);
     let json = expect_code(&host(Some(&db), &["status", "--json"]), 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["pending"], ALL - 2);
+    assert_eq!(v["pending"], ALL - 3);
     let core = v["modules"].as_array().unwrap().iter().find(|m| m["module"] == "core").unwrap();
-    assert_eq!(core["applied_version"], "1.1.0");
+    assert_eq!(core["applied_version"], "1.2.0");
     assert_eq!(core["applied"][0]["name"], "create_users");
 
     expect_code(&host(Some(&db), &["run"]), 0);
@@ -289,7 +311,7 @@ async fn db_variables_are_used_when_there_is_no_url() {
     let out = expect_code(&o, 0);
     assert!(out.contains(&format!("database: postgres://postgres@127.0.0.1:5432/{}", db.name)), "{out}");
     assert!(!out.contains("unused-with-trust") && !stderr(&o).contains("unused-with-trust"));
-    assert_eq!(db.ledger().await, vec!["core/0001", "core/0002"]);
+    assert_eq!(db.ledger().await, vec!["core/0001", "core/0002", "core/0003"]);
     db.drop().await;
 }
 
@@ -301,15 +323,15 @@ fn new_scaffolds_the_next_migration() {
     let root_arg = root.to_str().unwrap();
     let out =
         expect_code(&host(None, &["new", "--module", "medications", "add_refill_reminders", "--root", root_arg]), 0);
-    let up = root.join("modules/medications/migrations/1.1.0/0004_add_refill_reminders.up.sql");
+    let up = root.join("modules/medications/migrations/1.2.0/0008_add_refill_reminders.up.sql");
     assert!(up.is_file(), "{out}");
-    assert!(root.join("modules/medications/migrations/1.1.0/0004_add_refill_reminders.down.sql").is_file());
+    assert!(root.join("modules/medications/migrations/1.2.0/0008_add_refill_reminders.down.sql").is_file());
     let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
 
     // Both files or neither: a name too long for a file name is refused before anything is written...
-    let folder = root.join("modules/medications/migrations/1.1.0");
+    let folder = root.join("modules/medications/migrations/1.2.0");
     let files = || std::fs::read_dir(&folder).unwrap().count();
     let before = files();
     let long = "a".repeat(242);
@@ -318,11 +340,11 @@ fn new_scaffolds_the_next_migration() {
     assert!(stderr(&o).contains("migration name is 242 characters"), "{}", stderr(&o));
     assert_eq!(files(), before);
     // ...and a down that cannot be written takes its up with it, leaving what was there.
-    std::fs::write(folder.join("0004_clash.down.sql"), "-- someone else's\n").unwrap();
+    std::fs::write(folder.join("0008_clash.down.sql"), "-- someone else's\n").unwrap();
     let o = host(None, &["new", "--module", "medications", "clash", "--root", root_arg]);
     expect_code(&o, 2);
-    assert!(!folder.join("0004_clash.up.sql").exists());
-    assert_eq!(std::fs::read_to_string(folder.join("0004_clash.down.sql")).unwrap(), "-- someone else's\n");
+    assert!(!folder.join("0008_clash.up.sql").exists());
+    assert_eq!(std::fs::read_to_string(folder.join("0008_clash.down.sql")).unwrap(), "-- someone else's\n");
     std::fs::remove_dir_all(root).unwrap();
 }
 
@@ -351,7 +373,7 @@ async fn a_closed_stdout_does_not_cut_a_run_short() {
     assert_eq!(output.status.code(), Some(0), "stderr:\n{}", stderr(&output));
     assert_eq!(db.ledger().await.len(), ALL, "every migration was applied");
     assert_eq!(
-        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = 38").await,
+        db.count(&format!("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded' AND (details->>'applied')::int = {ALL}")).await,
         1,
         "and the run was recorded"
     );

@@ -24,5 +24,6 @@ mod schema;
 mod seed;
 mod tls;
 mod torture;
+mod upgrade;
 mod verify;
 mod workspace;

@@ -10,14 +10,14 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     let mut v = Vec::new();
 
     let t = REAL
-        .replace("[modules.claims]\nversion = \"1.1.0\"", "[modules.claims]\nversion = \"1.1.0\"\nowner = \"billing\"");
+        .replace("[modules.claims]\nversion = \"1.2.0\"", "[modules.claims]\nversion = \"1.2.0\"\nowner = \"billing\"");
     v.push((
         "unknown key",
         t.clone(),
         vec![format!("line {}, column 1: unknown field `owner`", line_of(&t, "owner ="))],
     ));
 
-    let t = REAL.replace("[modules.consents]\nversion = \"1.1.0\"", "[modules.consents]\nversion = \"1.0\"");
+    let t = REAL.replace("[modules.consents]\nversion = \"1.2.0\"", "[modules.consents]\nversion = \"1.0\"");
     v.push((
         "bad semver",
         t.clone(),
@@ -25,11 +25,11 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     ));
 
     let t = REAL.replace(
-        "[modules.tasks]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }",
-        "[modules.tasks]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\", medications = \"^2.0\" }",
+        "[modules.tasks]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }",
+        "[modules.tasks]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\", medications = \"^2.0\" }",
     );
     v.push(("unsatisfiable constraint", t.clone(), vec![format!(
-        ":{}:43: tasks@1.0.0 requires medications ^2.0, but the build carries medications@1.1.0; change the constraint or the medications version",
+        ":{}:43: tasks@1.0.0 requires medications ^2.0, but the build carries medications@1.2.0; change the constraint or the medications version",
         line_of(&t, "medications = \"^2.0\"")
     )]));
 
@@ -43,25 +43,28 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
         )],
     ));
 
-    let t = REAL.replace("[modules.webrtc]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }\n", "");
+    let t = REAL.replace(
+        "[modules.webrtc]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }\nsince.\"1.2.0\".requires = { appointments = \"^1.0\", clinical-notes = \"^1.0\" }   # calls.appointmentId, calls.clinicalNoteId get foreign keys\nplugins.verify = \"plugins/verify\"   # every appointment, clinical note and ...By user named exists\n",
+        "",
+    );
     v.push(("module in the build but not listed", t, vec![
-        "module `webrtc` (modules/webrtc) is in the build but not listed; add [modules.webrtc] with version = \"1.1.0\"".to_owned(),
+        "module `webrtc` (modules/webrtc) is in the build but not listed; add [modules.webrtc] with version = \"1.2.0\"".to_owned(),
     ]));
 
-    let t = REAL.replace("[modules.core]\nversion = \"1.1.0\"", "[modules.core]\nversion = \"1.2.0\"");
+    let t = REAL.replace("[modules.core]\nversion = \"1.2.0\"", "[modules.core]\nversion = \"1.3.0\"");
     v.push(("version differs from the crate", t.clone(), vec![format!(
-        ":{}:11: module `core` is listed at version 1.2.0 but its crate (modules/core/Cargo.toml) is 1.1.0; make the two agree",
+        ":{}:11: module `core` is listed at version 1.3.0 but its crate (modules/core/Cargo.toml) is 1.2.0; make the two agree",
         line_of(&t, "[modules.core]") + 1
     )]));
 
     let t = REAL
         .replace(
-            "[modules.tasks]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }",
-            "[modules.tasks]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\", appointments = \"^1.0\" }",
+            "[modules.tasks]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }",
+            "[modules.tasks]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\", appointments = \"^1.0\" }",
         )
         .replace(
-            "[modules.appointments]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }",
-            "[modules.appointments]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\", tasks = \"^1.0\" }",
+            "[modules.appointments]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }",
+            "[modules.appointments]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\", tasks = \"^1.0\" }",
         );
     v.push((
         "dependency cycle",
@@ -84,8 +87,8 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     ));
 
     let t = REAL.replace(
-        "requires = { core = \"^1.0\" }\n\n[modules.claims]",
-        "requires = { core = \"^1.0\" \n\n[modules.claims]",
+        "[modules.push-notifications]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }\n",
+        "[modules.push-notifications]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" \n",
     );
     v.push(("toml syntax", t, vec!["migrations.toml: line ".to_owned()]));
 
@@ -104,8 +107,8 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     }
 
     let t = REAL.replace(
-        "[modules.claims]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\" }",
-        "[modules.claims]\nversion = \"1.1.0\"\nrequires = { core = \"^1.0\", ledger = \"^1.0\" }",
+        "[modules.claims]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\" }",
+        "[modules.claims]\nversion = \"1.2.0\"\nrequires = { core = \"^1.0\", ledger = \"^1.0\" }",
     );
     v.push((
         "requirement on an unknown module",
@@ -148,7 +151,7 @@ fn the_manifest_can_come_from_the_environment() {
     let dir = std::env::temp_dir().join(format!("vytal-manifest-env-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("m.toml");
-    std::fs::write(&path, REAL.replace("[modules.core]\nversion = \"1.1.0\"", "[modules.core]\nversion = \"9\""))
+    std::fs::write(&path, REAL.replace("[modules.core]\nversion = \"1.2.0\"", "[modules.core]\nversion = \"9\""))
         .unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
         .args(["plan", "--all"])

@@ -327,7 +327,7 @@ async fn the_compile_cache_is_used_and_a_tampered_entry_is_ignored() {
     let _ = std::fs::remove_dir_all(&cache);
     let verify = || {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
-            .arg("verify")
+            .args(["verify", "--module", "medications"])
             .env("DATABASE_URL", &db.url)
             .env("VYTAL_PLUGIN_CACHE", &cache)
             .env("VYTAL_LOG", "vytal_plugin_runtime=debug")

@@ -283,17 +283,17 @@ async fn all_needs_a_terminal_or_yes() {
     let o = host(Some(&db), &["rollback", "--all"]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back"), "{}", stderr(&o));
-    assert_eq!(db.ledger().await.len(), 38);
+    assert_eq!(db.ledger().await.len(), 74);
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'refused'").await, 1);
 
     let dry = expect_code(&host(Some(&db), &["rollback", "--all", "--dry-run"]), 0);
     let webrtc = dry.find("-- ==== webrtc/0001_create_webrtc").unwrap();
     let core = dry.find("-- ==== core/0001_create_users").unwrap();
     assert!(webrtc < core && dry.contains("DROP TABLE \"users\";"), "down SQL in the order it would run:\n{dry}");
-    assert_eq!(db.ledger().await.len(), 38, "a dry run changes nothing");
+    assert_eq!(db.ledger().await.len(), 74, "a dry run changes nothing");
 
     let out = expect_code(&host(Some(&db), &["rollback", "--all", "--yes"]), 0);
-    assert!(out.contains("rolled back 38 migration(s)"), "{out}");
+    assert!(out.contains("rolled back 74 migration(s)"), "{out}");
     assert!(db.tables().await.is_empty());
     assert!(db.ledger().await.is_empty());
     assert_eq!(db.count("SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e'").await, 0);

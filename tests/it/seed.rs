@@ -153,18 +153,24 @@ async fn the_same_seed_gives_the_same_tables_and_another_seed_does_not() {
 #[tokio::test]
 async fn one_module_writes_its_tables_and_the_users_they_need_only() {
     let db = migrated("seed_module").await;
-    expect_code(&host(Some(&db), &["seed", "--module", "medications", "--count", "10"]), 0);
+    expect_code(&host(Some(&db), &["seed", "--module", "messaging", "--count", "10"]), 0);
     for (table, n) in rows(&db).await {
-        let ours = table.starts_with("medication") || table == "users";
+        let ours = table == "conversations" || table == "messages" || table == "users";
         assert_eq!(n > 0, ours, "{table}: {n} rows");
     }
-    // Again with --clean: medications' tables are refilled; the users they point at are reused, not duplicated.
+    // Again with --clean: messaging's tables are refilled; the users they point at are reused, not duplicated.
     let users = db.count("SELECT count(*) FROM users").await;
     let before = hashes(&db).await;
-    expect_code(&host(Some(&db), &["seed", "-m", "medications", "--count", "10", "--clean"]), 0);
+    expect_code(&host(Some(&db), &["seed", "-m", "messaging", "--count", "10", "--clean"]), 0);
     assert_eq!(db.count("SELECT count(*) FROM users").await, users);
     let after = hashes(&db).await;
-    assert_eq!(before, after, "--clean refills medications' tables with the same rows; users is untouched");
+    assert_eq!(before, after, "--clean refills messaging's tables with the same rows; users is untouched");
+    // medications' tables are referenced by tasks (1.2.0): emptying them alone is refused, naming why.
+    let o = host(Some(&db), &["seed", "-m", "medications", "--count", "10", "--clean"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("Table \"tasks\" references \"medications\""), "{}", stderr(&o));
+    assert!(stderr(&o).contains("seed the referencing module too (add its --module)"), "{}", stderr(&o));
+    assert_eq!(hashes(&db).await, after, "nothing was written");
     db.drop().await;
 }
 

@@ -27,6 +27,6 @@ fn every_module_crate_is_linked_and_listed() {
 #[test]
 fn the_shipped_plan_resolves() {
     let plan = vytal_host::resolve(&Manifest::embedded().unwrap(), &Catalog::linked()).unwrap();
-    assert_eq!(plan.migrations().len(), 38);
+    assert_eq!(plan.migrations().len(), 74);
     assert_eq!(plan.migrations()[0].label().to_string(), "core/0001_create_users");
 }

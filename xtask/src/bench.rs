@@ -16,12 +16,14 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut runs = 5usize;
     let mut only_peers = false;
+    let mut only_upgrade = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--runs" => runs = it.next().context("--runs needs a number")?.parse().context("--runs needs a number")?,
             "--peers" => only_peers = true,
-            other => bail!("unknown bench option `{other}`; usage: cargo xtask bench [--runs N] [--peers]"),
+            "--upgrade" => only_upgrade = true,
+            other => bail!("unknown bench option `{other}`; usage: cargo xtask bench [--runs N] [--peers | --upgrade]"),
         }
     }
     if Command::new("psql").arg("--version").output().is_err() {
@@ -47,7 +49,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     std::fs::write(&sql_file, &plan.stdout)?;
     let migrations = String::from_utf8_lossy(&plan.stdout).lines().filter(|l| l.starts_with("-- ==== ")).count();
 
-    let mut rows: Vec<(String, f64, Option<f64>)> = Vec::new();
+    let mut rows: Rows = Vec::new();
+    if only_upgrade {
+        crate::upgrade::bench(&host, &server, runs, upgrade_count()?, &rt, &mut rows)?;
+        return report(&rows, runs, &out_dir);
+    }
     peers(&host, &server, runs, &rt, &sql_file, &mut rows)?;
     if only_peers {
         return Ok(());
@@ -149,6 +155,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     plugins(&dir, &mut rows)?;
     seed(&host, &server, runs, &rt, &mut rows)?;
+    crate::upgrade::bench(&host, &server, runs, upgrade_count()?, &rt, &mut rows)?;
 
     for i in 0..runs {
         for kind in ["run", "atomic", "psql"] {
@@ -158,8 +165,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     rt.block_on(drop_db(&server, "vytal_bench_noop"))?;
     rt.block_on(drop_db(&server, "vytal_bench_noop_vytal_scratch"))?;
     rt.block_on(drop_db(&server, "vytal_bench_noop_vytal_scratch2"))?;
+    report(&rows, runs, &out_dir)
+}
+
+/// Benchmark results: (case, median milliseconds, ratio to the case's floor).
+pub(crate) type Rows = Vec<(String, f64, Option<f64>)>;
+
+/// Prints the table and writes target/bench/report.json.
+fn report(rows: &Rows, runs: usize, out_dir: &std::path::Path) -> anyhow::Result<()> {
     println!("| case (median of {runs} runs) | ms | vs floor |\n|---|---:|---:|");
-    for (label, ms, ratio) in &rows {
+    for (label, ms, ratio) in rows {
         println!("| {label} | {ms:.1} | {} |", ratio.map_or(String::new(), |r| format!("{r:.2}x")));
     }
     let json: Vec<_> =
@@ -170,7 +185,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Plugin costs: load and call, in process.
-fn plugins(dir: &std::path::Path, rows: &mut Vec<(String, f64, Option<f64>)>) -> anyhow::Result<()> {
+fn plugins(dir: &std::path::Path, rows: &mut Rows) -> anyhow::Result<()> {
     let bench = dir.join("examples").join("plugin_bench");
     let out = Command::new(&bench).arg("load").output()?;
     if !out.status.success() {
@@ -188,6 +203,23 @@ fn plugins(dir: &std::path::Path, rows: &mut Vec<(String, f64, Option<f64>)>) ->
 /// Patients for the seed benchmark: about 1,000,000 rows in all.
 const SEED_COUNT: u64 = 21_000;
 
+/// SEED_COUNT, or VYTAL_BENCH_SEED_COUNT when set.
+fn seed_count() -> anyhow::Result<u64> {
+    count_or(SEED_COUNT)
+}
+
+/// The upgrade benchmark's count, or VYTAL_BENCH_SEED_COUNT when set.
+fn upgrade_count() -> anyhow::Result<u64> {
+    count_or(crate::upgrade::SEED_COUNT)
+}
+
+fn count_or(default: u64) -> anyhow::Result<u64> {
+    match std::env::var("VYTAL_BENCH_SEED_COUNT") {
+        Ok(v) => v.parse().context("VYTAL_BENCH_SEED_COUNT must be a number"),
+        Err(_) => Ok(default),
+    }
+}
+
 /// `vytal-host seed` of about a million rows into a fresh database, against
 /// psql loading the very same rows (dumped from that database) with `\copy`
 /// into another fresh database with the same schema; and peak memory at two
@@ -197,12 +229,9 @@ fn seed(
     server: &str,
     runs: usize,
     rt: &tokio::runtime::Runtime,
-    rows: &mut Vec<(String, f64, Option<f64>)>,
+    rows: &mut Rows,
 ) -> anyhow::Result<()> {
-    let count: u64 = match std::env::var("VYTAL_BENCH_SEED_COUNT") {
-        Ok(v) => v.parse().context("VYTAL_BENCH_SEED_COUNT must be a number")?,
-        Err(_) => SEED_COUNT,
-    };
+    let count = seed_count()?;
     let migrated = |db: &str| -> anyhow::Result<String> {
         let url = rt.block_on(fresh(server, db))?;
         time(Command::new(host).arg("run").env("DATABASE_URL", plain(&url)))?;
@@ -314,7 +343,7 @@ fn seed(
     Ok(())
 }
 
-fn time(cmd: &mut Command) -> anyhow::Result<f64> {
+pub(crate) fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     let t = Instant::now();
     let out = cmd.output().context("cannot start a benchmarked command")?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -324,13 +353,13 @@ fn time(cmd: &mut Command) -> anyhow::Result<f64> {
     Ok(ms)
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
 /// Creates an empty database and returns its URL; fails if it is not empty.
-async fn fresh(server: &str, db: &str) -> anyhow::Result<String> {
+pub(crate) async fn fresh(server: &str, db: &str) -> anyhow::Result<String> {
     drop_db(server, db).await?;
     let mut c = PgConnection::connect(&format!("{server}/postgres")).await.context("benchmark server")?;
     sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{db}\""))).execute(&mut c).await?;
@@ -349,7 +378,7 @@ async fn fresh(server: &str, db: &str) -> anyhow::Result<String> {
     Ok(url)
 }
 
-async fn drop_db(server: &str, db: &str) -> anyhow::Result<()> {
+pub(crate) async fn drop_db(server: &str, db: &str) -> anyhow::Result<()> {
     let mut c = PgConnection::connect(&format!("{server}/postgres"))
         .await
         .with_context(|| format!("no PostgreSQL answers at {server}; start one or set VYTAL_BENCH_SERVER"))?;
@@ -374,7 +403,7 @@ fn installed(bin: &str) -> bool {
 /// The URL with TLS off. The server offers TLS and every tool here would take
 /// it by default, at a different cost each; all go without, like against
 /// like, and the TLS cost is measured on its own.
-fn plain(url: &str) -> String {
+pub(crate) fn plain(url: &str) -> String {
     format!("{url}?sslmode=disable")
 }
 
@@ -388,7 +417,7 @@ pub fn peers(
     runs: usize,
     rt: &tokio::runtime::Runtime,
     sql_file: &std::path::Path,
-    rows: &mut Vec<(String, f64, Option<f64>)>,
+    rows: &mut Rows,
 ) -> anyhow::Result<()> {
     let dir = crate::root().join("target").join("bench").join("peers");
     let _ = std::fs::remove_dir_all(&dir);

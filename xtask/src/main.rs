@@ -5,8 +5,9 @@
 //!   missing), else a private PostgreSQL cluster under target/.
 //! - `cargo xtask seed [ARGS]`: the same database; applies what is pending,
 //!   then runs `vytal-host seed ARGS`.
-//! - `cargo xtask bench [--runs N]`: measures vytal-host against psql on the
-//!   same SQL, in the same run.
+//! - `cargo xtask bench [--runs N] [--peers | --upgrade]`: measures vytal-host
+//!   against psql on the same SQL, in the same run (`--upgrade`: only the
+//!   1.0.0 upgrade of about a million rows, with its table locks).
 //! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
 //!   WebAssembly component (installing the wasm target if missing).
 
@@ -14,6 +15,7 @@
 
 mod bench;
 mod cluster;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,7 +51,10 @@ tasks:
                                   arguments go to `vytal-host run` (e.g. --module medications)
   seed [--private] [SEED ARGS]    the same database: apply what is pending, then fill every
                                   table with test data (`vytal-host seed`, e.g. --count 500)
-  bench [--runs N]                time vytal-host against psql on the same SQL (release build)
+  bench [--runs N] [--peers | --upgrade]
+                                  time vytal-host against psql on the same SQL (release build);
+                                  --peers: against refinery and sqlx-cli only; --upgrade: only
+                                  1.0.0 -> build on about a million rows, with its table locks
   plugin build DIR                build the plugin crate in DIR to a WebAssembly component
                                   (installs the wasm32-unknown-unknown target if missing) and
                                   print the .wasm path, for `vytal-host verify --plugin PATH`";

@@ -302,7 +302,10 @@ fn shape_of(n: &str) -> &'static str {
 
 fn text_semantic(table: &str, n: &str, unique: bool) -> Sem {
     let has = |w: &str| n.contains(w);
-    if has("email") {
+    if n.ends_with("encryptionkeyid") {
+        // Names a key by its id, without a foreign key (the keys' table is standalone).
+        Sem::LooseRef("encryption_keys".to_owned())
+    } else if has("email") {
         Sem::Email
     } else if n == "firstname" {
         Sem::FirstName
@@ -757,6 +760,10 @@ mod tests {
         assert_eq!(
             semantic("calls", "clinicalNoteId", &Type::Uuid, None, false),
             Sem::LooseRef("clinical_notes".to_owned())
+        );
+        assert_eq!(
+            semantic("call_recordings", "encryptionKeyId", &Type::Text { max: None }, None, false),
+            Sem::LooseRef("encryption_keys".to_owned())
         );
     }
 

@@ -10,5 +10,8 @@
 //!
 //! References to other modules' rows: `ai_conversations.patientId`/`providerId` (users),
 //! `lastMessageId` (ai_messages), `vitalReadingId` and `alertId` carry no foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `patientId`, `providerId` (users, NO ACTION) and `lastMessageId` (ai_messages, ON
+//! DELETE SET NULL, checked at commit) foreign keys; 1.1.0 gave `vitalReadingId` and `alertId` theirs.
 
 vytal_contract::module!("ai-conversations");

@@ -11,5 +11,8 @@
 //! (claims), `appointments.parentAppointmentId` (appointments), `vitalReadingId`, `alertId`,
 //! `organizationId`, and the `completedBy`/`cancelledBy`/`confirmedBy`/`lastModifiedBy` users
 //! carry no foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `taskId`, `claimId`, `parentAppointmentId` (ON DELETE SET NULL) and the `...By`
+//! users (NO ACTION) foreign keys, and requires tasks and claims from then on.
 
 vytal_contract::module!("appointments");

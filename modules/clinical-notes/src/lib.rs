@@ -11,5 +11,9 @@
 //! `vitalReadingIds`, `alertIds`, `medicationIds` (medications), `appointmentIds` (appointments)
 //! and `deviceIds`, and the note and user references (`originalNoteId`, `supersededBy`,
 //! `previousVersionId`, `lockedBy`, `coSignedBy`...) carry no foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `billingClaimId`, `originalNoteId`, `previousVersionId` (ON DELETE SET NULL) and
+//! the `...By` users, `supersededBy` among them (NO ACTION), foreign keys, and requires claims
+//! from then on. The uuid arrays cannot carry foreign keys and stay as they are.
 
 vytal_contract::module!("clinical-notes");

@@ -9,5 +9,7 @@
 //!
 //! References to other modules' rows: `consents.witnessedBy` and `consents.revokedBy` point at
 //! users without a foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `witnessedBy` and `revokedBy` foreign keys to users (NO ACTION).
 
 vytal_contract::module!("consents");

@@ -8,7 +8,11 @@
 //! Foreign keys to `users` come from the `core` module; the module requires `core ^1.0`.
 //!
 //! References to other modules' rows: `encryption_keys.previousKeyId`/`nextKeyId`
-//! (encryption_keys) and the `createdBy`/`revokedBy`/`lastModifiedBy` users carry no foreign key
-//! in 1.0.0.
+//! (encryption_keys) and the `createdBy`/`revokedBy`/`lastModifiedBy` users carry no foreign key.
+//!
+//! The table stays standalone in every version, by VytalWatch's design: no foreign key points
+//! at it (`call_recordings.encryptionKeyId`, `conversations.encryptionKeyId` name keys by id) and
+//! it points at nothing, so key metadata can be kept, moved and revoked apart from the data it
+//! protects. 1.2.0 changes only its timestamps and its redundant indexes.
 
 vytal_contract::module!("encryption-keys");

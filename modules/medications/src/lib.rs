@@ -11,5 +11,7 @@
 //!
 //! References to other modules' rows: `medications.discontinuedBy` points at users without a
 //! foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `discontinuedBy` a foreign key to users (NO ACTION).
 
 vytal_contract::module!("medications");

@@ -10,5 +10,8 @@
 //!
 //! References to other modules' rows: `conversations.lastMessageId` (messages) and
 //! `conversations.encryptionKeyId` (encryption-keys) carry no foreign key in 1.0.0.
+//!
+//! 1.2.0 gives `conversations.lastMessageId` a foreign key (ON DELETE SET NULL, checked at
+//! commit). `conversations.encryptionKeyId` stays without one: `encryption_keys` is standalone.
 
 vytal_contract::module!("messaging");

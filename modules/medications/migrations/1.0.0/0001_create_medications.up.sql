@@ -4,7 +4,6 @@
 -- `timestamp` (without time zone) as in those databases; later versions improve on it.
 --
 -- vytal:allow prefer-timestamptz: 1.0.0 reproduces the schema of record exactly, so a database built by the old suite adopts with no DDL; timestamptz is a later version's fix
--- vytal:allow foreign-key-without-index: 1.0.0 reproduces the schema of record, which has no index here; adding one is a later version's fix
 
 CREATE TYPE "medications_type_enum" AS ENUM ('tablet', 'capsule', 'liquid', 'injection', 'inhaler', 'topical', 'patch', 'drops', 'suppository', 'other');
 CREATE TYPE "medications_route_enum" AS ENUM ('oral', 'sublingual', 'intravenous', 'intramuscular', 'subcutaneous', 'topical', 'transdermal', 'inhalation', 'nasal', 'ophthalmic', 'otic', 'rectal', 'vaginal');

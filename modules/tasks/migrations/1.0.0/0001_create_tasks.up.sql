@@ -4,7 +4,6 @@
 -- `timestamp` (without time zone) as in those databases; later versions improve on it.
 --
 -- vytal:allow prefer-timestamptz: 1.0.0 reproduces the schema of record exactly, so a database built by the old suite adopts with no DDL; timestamptz is a later version's fix
--- vytal:allow foreign-key-without-index: 1.0.0 reproduces the schema of record, which has no index here; adding one is a later version's fix
 
 CREATE TYPE "tasks_type_enum" AS ENUM ('vitals_check', 'medication_reminder', 'appointment', 'follow_up_call', 'device_setup', 'provider_review', 'clinical_assessment', 'patient_education', 'care_plan_update', 'custom');
 CREATE TYPE "tasks_status_enum" AS ENUM ('pending', 'in_progress', 'completed', 'cancelled', 'overdue');

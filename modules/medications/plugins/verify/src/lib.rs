@@ -1,17 +1,20 @@
-//! medications' verify plugin: every active medication has at least one schedule.
+//! medications' verify plugin: every active medication has at least one
+//! schedule, and every `discontinuedBy` names a user.
 //!
 //! A medication a patient should be taking but that has no schedule never
 //! produces a reminder or an adherence record: the patient silently stops
-//! being followed. `vytal-host verify` runs this after its own checks.
+//! being followed. A `discontinuedBy` that names no user stops 1.2.0 at the
+//! migration that validates its new foreign key; reported on any version,
+//! it can be fixed first. `vytal-host verify` runs this after its own checks.
 
-use vytal_plugins_sdk::{Finding, Info, Verify, query};
+use vytal_plugins_sdk::{Finding, Info, Level, Reference, Verify, dangling, query};
 
 struct ActiveHaveSchedules;
 
 impl Verify for ActiveHaveSchedules {
     fn info() -> Info {
         Info::new("medications-verify", env!("CARGO_PKG_VERSION"), "medications")
-            .reads(&["medications", "medication_schedules"])
+            .reads(&["medications", "medication_schedules", "users"])
     }
 
     fn verify() -> Result<Vec<Finding>, String> {
@@ -22,7 +25,7 @@ impl Verify for ActiveHaveSchedules {
              ORDER BY m.id LIMIT 50",
             &[],
         )?;
-        Ok(rows
+        let mut findings: Vec<Finding> = rows
             .rows
             .iter()
             .map(|r| {
@@ -33,7 +36,13 @@ impl Verify for ActiveHaveSchedules {
                     format!("active medication `{name}` has no schedule, so it produces no reminders or adherence records; add a schedule or mark it inactive"),
                 )
             })
-            .collect())
+            .collect();
+        findings.extend(dangling(
+            &[Reference::to_id("medications", "discontinuedBy", "users")],
+            Level::Error,
+            "1.2.0's foreign key on this column cannot be validated, so the upgrade stops at that migration until each names a user or is NULL",
+        )?);
+        Ok(findings)
     }
 }
 

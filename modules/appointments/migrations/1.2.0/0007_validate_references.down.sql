@@ -1,0 +1,4 @@
+-- appointments 1.2.0 down: nothing to undo. Validation changes no definition
+-- (PostgreSQL cannot make a validated foreign key NOT VALID again, and
+-- verify takes a validated key for the NOT VALID one); the previous
+-- migration's down drops the foreign keys.

@@ -1,0 +1,31 @@
+-- clinical-notes 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
+--
+-- Existing values are read as UTC: with timezone set to UTC for this
+-- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
+-- rewrites no table; it does rebuild every index that contains a converted
+-- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
+-- Lock: ACCESS EXCLUSIVE on clinical_notes until the migration commits (reads and
+-- writes of the table wait), for as long as the index rebuilds take: see
+-- docs/upgrade-1.2.0.md for the times measured on a million rows. The
+-- default lock and statement timeouts fit.
+-- A dropped index is one whose columns lead another index on the same
+-- table (no predicates involved), or that repeats a unique constraint.
+
+SET LOCAL timezone = 'UTC';
+
+-- clinical_notes: indexes another index already serves
+DROP INDEX "IDX_clinical_notes_patientId";  -- leads IDX_clinical_notes_patientId_noteType_createdAt (patientId, noteType, createdAt)
+DROP INDEX "IDX_clinical_notes_providerId";  -- leads IDX_clinical_notes_providerId_status_createdAt (providerId, status, createdAt)
+ALTER TABLE "clinical_notes"
+    ALTER COLUMN "encounterDate" TYPE timestamptz,
+    ALTER COLUMN "signedAt" TYPE timestamptz,
+    ALTER COLUMN "lockedAt" TYPE timestamptz,
+    ALTER COLUMN "addendumAddedAt" TYPE timestamptz,
+    ALTER COLUMN "coSignedAt" TYPE timestamptz,
+    ALTER COLUMN "lastEditedAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz,
+    ALTER COLUMN "deletedAt" TYPE timestamptz;
+
+-- Later migrations in the same transaction see the session's own time zone again.
+SET LOCAL timezone TO DEFAULT;

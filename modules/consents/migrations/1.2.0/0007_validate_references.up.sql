@@ -1,0 +1,32 @@
+-- consents 1.2.0: check the rows already there against the foreign keys the
+-- previous migration added NOT VALID.
+--
+-- First every reference that points at no row is counted, per column; if
+-- any does, the migration stops with the counts and, for each column, a
+-- query that lists the rows. Nothing is deleted or changed: fix or clear
+-- those values and run again. Then VALIDATE takes SHARE UPDATE EXCLUSIVE on
+-- the table (reads and writes go on) and ROW SHARE on the referenced table
+-- while it scans. The default timeouts fit.
+
+DO $$
+DECLARE
+    n bigint;
+    report text := '';
+BEGIN
+    SELECT count(*) INTO n FROM "consents" c WHERE c."witnessedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."witnessedBy");
+    IF n > 0 THEN
+        report := report || format(E'\n  %s row(s) of consents."witnessedBy" name no users row; list them with: %s', n, 'SELECT c."id", c."witnessedBy" FROM "consents" c WHERE c."witnessedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."witnessedBy")');
+    END IF;
+    SELECT count(*) INTO n FROM "consents" c WHERE c."revokedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."revokedBy");
+    IF n > 0 THEN
+        report := report || format(E'\n  %s row(s) of consents."revokedBy" name no users row; list them with: %s', n, 'SELECT c."id", c."revokedBy" FROM "consents" c WHERE c."revokedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."revokedBy")');
+    END IF;
+    IF report <> '' THEN
+        RAISE EXCEPTION 'references that point at no row, so their foreign keys cannot be validated:%', report
+            USING HINT = 'nothing was deleted or changed; point each listed row at an existing row or set the column to NULL, then run again';
+    END IF;
+END
+$$;
+
+ALTER TABLE "consents" VALIDATE CONSTRAINT "FK_consents_witnessedBy";
+ALTER TABLE "consents" VALIDATE CONSTRAINT "FK_consents_revokedBy";

@@ -1,0 +1,32 @@
+-- encryption-keys 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
+--
+-- Existing values are read as UTC: with timezone set to UTC for this
+-- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
+-- rewrites no table; it does rebuild every index that contains a converted
+-- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
+-- Lock: ACCESS EXCLUSIVE on encryption_keys until the migration commits (reads and
+-- writes of the table wait), for as long as the index rebuilds take: see
+-- docs/upgrade-1.2.0.md for the times measured on a million rows. The
+-- default lock and statement timeouts fit.
+-- A dropped index is one whose columns lead another index on the same
+-- table (no predicates involved), or that repeats a unique constraint.
+
+SET LOCAL timezone = 'UTC';
+
+-- encryption_keys: indexes another index already serves
+DROP INDEX "IDX_encryption_keys_keyId";  -- duplicates the unique constraint UQ_encryption_keys_keyId
+DROP INDEX "IDX_encryption_keys_keyType";  -- leads IDX_encryption_keys_keyType_status (keyType, status)
+DROP INDEX "IDX_encryption_keys_status";  -- leads IDX_encryption_keys_status_version (status, version)
+ALTER TABLE "encryption_keys"
+    ALTER COLUMN "activatedAt" TYPE timestamptz,
+    ALTER COLUMN "expiresAt" TYPE timestamptz,
+    ALTER COLUMN "rotatedAt" TYPE timestamptz,
+    ALTER COLUMN "revokedAt" TYPE timestamptz,
+    ALTER COLUMN "lastUsedAt" TYPE timestamptz,
+    ALTER COLUMN "lastBackupAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz,
+    ALTER COLUMN "deletedAt" TYPE timestamptz;
+
+-- Later migrations in the same transaction see the session's own time zone again.
+SET LOCAL timezone TO DEFAULT;

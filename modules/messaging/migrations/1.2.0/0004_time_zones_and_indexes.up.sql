@@ -1,0 +1,34 @@
+-- messaging 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
+--
+-- Existing values are read as UTC: with timezone set to UTC for this
+-- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
+-- rewrites no table; it does rebuild every index that contains a converted
+-- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
+-- Lock: ACCESS EXCLUSIVE on conversations, messages until the migration commits (reads and
+-- writes of those tables wait), for as long as the index rebuilds take: see
+-- docs/upgrade-1.2.0.md for the times measured on a million rows. The
+-- default lock and statement timeouts fit.
+-- A dropped index is one whose columns lead another index on the same
+-- table (no predicates involved), or that repeats a unique constraint.
+
+SET LOCAL timezone = 'UTC';
+
+ALTER TABLE "conversations"
+    ALTER COLUMN "lastMessageAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz,
+    ALTER COLUMN "deletedAt" TYPE timestamptz;
+
+-- messages: indexes another index already serves
+DROP INDEX "IDX_messages_conversationId";  -- leads IDX_messages_conversationId_createdAt (conversationId, createdAt)
+DROP INDEX "IDX_messages_senderId";  -- leads IDX_messages_senderId_createdAt (senderId, createdAt)
+DROP INDEX "IDX_messages_status";  -- leads IDX_messages_status_createdAt (status, createdAt)
+ALTER TABLE "messages"
+    ALTER COLUMN "deliveredAt" TYPE timestamptz,
+    ALTER COLUMN "readAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz,
+    ALTER COLUMN "deletedAt" TYPE timestamptz;
+
+-- Later migrations in the same transaction see the session's own time zone again.
+SET LOCAL timezone TO DEFAULT;

@@ -1,0 +1,29 @@
+-- tasks 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
+--
+-- Existing values are read as UTC: with timezone set to UTC for this
+-- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
+-- rewrites no table; it does rebuild every index that contains a converted
+-- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
+-- Lock: ACCESS EXCLUSIVE on tasks until the migration commits (reads and
+-- writes of the table wait), for as long as the index rebuilds take: see
+-- docs/upgrade-1.2.0.md for the times measured on a million rows. The
+-- default lock and statement timeouts fit.
+-- A dropped index is one whose columns lead another index on the same
+-- table (no predicates involved), or that repeats a unique constraint.
+
+SET LOCAL timezone = 'UTC';
+
+-- tasks: indexes another index already serves
+DROP INDEX "IDX_tasks_assignedTo";  -- leads IDX_tasks_assignedTo_status (assignedTo, status)
+DROP INDEX "IDX_tasks_dueDate";  -- leads IDX_tasks_dueDate_status (dueDate, status)
+DROP INDEX "IDX_tasks_patientId";  -- leads IDX_tasks_patientId_status (patientId, status)
+ALTER TABLE "tasks"
+    ALTER COLUMN "dueDate" TYPE timestamptz,
+    ALTER COLUMN "completedAt" TYPE timestamptz,
+    ALTER COLUMN "recurrenceEndDate" TYPE timestamptz,
+    ALTER COLUMN "reminderSentAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz;
+
+-- Later migrations in the same transaction see the session's own time zone again.
+SET LOCAL timezone TO DEFAULT;

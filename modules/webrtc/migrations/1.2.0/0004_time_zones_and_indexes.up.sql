@@ -1,0 +1,57 @@
+-- webrtc 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
+--
+-- Existing values are read as UTC: with timezone set to UTC for this
+-- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
+-- rewrites no table; it does rebuild every index that contains a converted
+-- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
+-- Lock: ACCESS EXCLUSIVE on calls, call_participants, call_recordings until the migration commits (reads and
+-- writes of those tables wait), for as long as the index rebuilds take: see
+-- docs/upgrade-1.2.0.md for the times measured on a million rows. The
+-- default lock and statement timeouts fit.
+-- A dropped index is one whose columns lead another index on the same
+-- table (no predicates involved), or that repeats a unique constraint.
+
+SET LOCAL timezone = 'UTC';
+
+-- calls: indexes another index already serves
+DROP INDEX "IDX_calls_roomId";  -- duplicates the unique constraint UQ_calls_roomId
+DROP INDEX "IDX_calls_patientId";  -- leads IDX_calls_patientId_createdAt (patientId, createdAt)
+DROP INDEX "IDX_calls_providerId";  -- leads IDX_calls_providerId_createdAt (providerId, createdAt)
+DROP INDEX "IDX_calls_status";  -- leads IDX_calls_status_scheduledAt (status, scheduledAt)
+ALTER TABLE "calls"
+    ALTER COLUMN "scheduledAt" TYPE timestamptz,
+    ALTER COLUMN "startedAt" TYPE timestamptz,
+    ALTER COLUMN "endedAt" TYPE timestamptz,
+    ALTER COLUMN "recordingConsentedAt" TYPE timestamptz,
+    ALTER COLUMN "fallbackAt" TYPE timestamptz,
+    ALTER COLUMN "lastReconnectionAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz;
+
+-- call_participants: indexes another index already serves
+DROP INDEX "IDX_call_participants_callId";  -- leads IDX_call_participants_callId_status (callId, status)
+ALTER TABLE "call_participants"
+    ALTER COLUMN "invitedAt" TYPE timestamptz,
+    ALTER COLUMN "joinedAt" TYPE timestamptz,
+    ALTER COLUMN "leftAt" TYPE timestamptz,
+    ALTER COLUMN "lastDisconnectedAt" TYPE timestamptz,
+    ALTER COLUMN "consentedToRecordingAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz;
+
+-- call_recordings: indexes another index already serves
+DROP INDEX "IDX_call_recordings_callId";  -- leads IDX_call_recordings_callId_status (callId, status)
+ALTER TABLE "call_recordings"
+    ALTER COLUMN "startedAt" TYPE timestamptz,
+    ALTER COLUMN "stoppedAt" TYPE timestamptz,
+    ALTER COLUMN "consentObtainedAt" TYPE timestamptz,
+    ALTER COLUMN "encryptedAt" TYPE timestamptz,
+    ALTER COLUMN "expiresAt" TYPE timestamptz,
+    ALTER COLUMN "archivedAt" TYPE timestamptz,
+    ALTER COLUMN "processedAt" TYPE timestamptz,
+    ALTER COLUMN "lastViewedAt" TYPE timestamptz,
+    ALTER COLUMN "createdAt" TYPE timestamptz,
+    ALTER COLUMN "updatedAt" TYPE timestamptz;
+
+-- Later migrations in the same transaction see the session's own time zone again.
+SET LOCAL timezone TO DEFAULT;

@@ -1,0 +1,30 @@
+-- vytal:no-transaction
+-- vytal:lock-timeout 10min
+-- vytal:statement-timeout 2h
+-- webrtc 1.2.0: an index for every foreign key (and every reference 1.2.0 makes one) that lacks one, so that
+-- deleting a referenced row does not scan the whole table.
+--
+-- CREATE INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE: reads and writes go
+-- on while it builds. It first waits for every transaction that could see the
+-- table (hence the long lock timeout: waiting blocks no one). Outside a
+-- transaction, a failed run leaves the indexes built so far, or an INVALID
+-- one; each is dropped before it is built, so running again finishes the job.
+--
+-- vytal:allow conditional-ddl: after a failed run, the next run starts from the first statement; IF EXISTS drops what the failed run left (possibly an INVALID index) so that each index is built exactly once per run
+
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_calls_createdBy";
+CREATE INDEX CONCURRENTLY "IDX_calls_createdBy" ON "calls" ("createdBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_calls_initiatedBy";
+CREATE INDEX CONCURRENTLY "IDX_calls_initiatedBy" ON "calls" ("initiatedBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_calls_clinicalNoteId";
+CREATE INDEX CONCURRENTLY "IDX_calls_clinicalNoteId" ON "calls" ("clinicalNoteId");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_calls_endedBy";
+CREATE INDEX CONCURRENTLY "IDX_calls_endedBy" ON "calls" ("endedBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_call_recordings_createdBy";
+CREATE INDEX CONCURRENTLY "IDX_call_recordings_createdBy" ON "call_recordings" ("createdBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_call_recordings_startedBy";
+CREATE INDEX CONCURRENTLY "IDX_call_recordings_startedBy" ON "call_recordings" ("startedBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_call_recordings_stoppedBy";
+CREATE INDEX CONCURRENTLY "IDX_call_recordings_stoppedBy" ON "call_recordings" ("stoppedBy");
+DROP INDEX CONCURRENTLY IF EXISTS "IDX_call_recordings_lastViewedBy";
+CREATE INDEX CONCURRENTLY "IDX_call_recordings_lastViewedBy" ON "call_recordings" ("lastViewedBy");
