@@ -96,7 +96,7 @@ pub enum ApplyError {
     State(#[from] StateError),
     /// `--atomic` with a migration that cannot run in a transaction.
     #[error(
-        "--atomic cannot include {0}: it is marked -- vytal:no-transaction; run without --atomic, or apply it on its own first"
+        "--atomic cannot include {0}: it is marked -- vytal:no-transaction (CREATE INDEX CONCURRENTLY cannot run inside a transaction), so the pending migrations cannot run as one transaction; run without --atomic, where each migration still commits together with its ledger row"
     )]
     AtomicNoTransaction(String),
     /// A migration failed.

@@ -1,8 +1,11 @@
 //! `cargo xtask bench`: vytal-host against its floor, measured in the same run.
 //!
 //! Every case is timed as whole processes, the way an operator runs them.
-//! The floor for applying SQL is `psql -X -q -1 -f` of the exact SQL that
-//! `vytal-host plan --all --sql` prints. Every tool connects without TLS
+//! The floor for applying SQL is `psql -X -q -f` of the exact SQL that
+//! `vytal-host plan --all --sql` prints, each migration in its own
+//! transaction as vytal-host runs it (`-- vytal:no-transaction` ones
+//! outside any); `psql -1` and `run --atomic` only when the plan has no
+//! such migration, since those cannot run inside one transaction. Every tool connects without TLS
 //! (what TLS costs is a case of its own). The peers section times refinery
 //! and sqlx-cli on the same SQL when installed. Results are medians, printed as a
 //! table and written to target/bench/report.json.
@@ -47,42 +50,70 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         bail!("vytal-host plan failed: {}", String::from_utf8_lossy(&plan.stderr));
     }
     std::fs::write(&sql_file, &plan.stdout)?;
-    let migrations = String::from_utf8_lossy(&plan.stdout).lines().filter(|l| l.starts_with("-- ==== ")).count();
+    let steps = sections(&String::from_utf8_lossy(&plan.stdout));
+    let migrations = steps.len();
+    let outside = steps.iter().filter(|(_, body)| no_transaction(body)).count();
+    let one_transaction = outside == 0;
+    if !one_transaction {
+        eprintln!(
+            "{outside} of the {migrations} migrations run outside a transaction (-- vytal:no-transaction): \
+             `run --atomic` and `psql -1` cannot apply this plan and are left out"
+        );
+    }
+    let wrapped_file = out_dir.join("full-per-migration.sql");
+    std::fs::write(&wrapped_file, per_migration_transactions(&steps))?;
 
     let mut rows: Rows = Vec::new();
     if only_upgrade {
         crate::upgrade::bench(&host, &server, runs, upgrade_count()?, &rt, &mut rows)?;
         return report(&rows, runs, &out_dir);
     }
-    peers(&host, &server, runs, &rt, &sql_file, &mut rows)?;
+    peers(&host, &server, runs, &rt, &steps, &wrapped_file, &mut rows)?;
     if only_peers {
         return Ok(());
     }
 
-    // Full apply: vytal-host (per-migration transactions, and --atomic) against psql -1.
+    // Full apply: vytal-host (per-migration transactions) against psql with the same
+    // transactions; --atomic against psql -1 when the plan allows one transaction.
     // Each timed run gets a database of its own, checked empty before it starts.
-    let (mut ours, mut atomic, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut floor, mut atomic, mut floor_1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_run_{i}")))?;
         ours.push(time(Command::new(&host).arg("run").env("DATABASE_URL", plain(&url)))?);
-        let url = rt.block_on(fresh(&server, &format!("vytal_bench_atomic_{i}")))?;
-        atomic.push(time(Command::new(&host).args(["run", "--atomic"]).env("DATABASE_URL", plain(&url)))?);
         let url = rt.block_on(fresh(&server, &format!("vytal_bench_psql_{i}")))?;
         floor.push(time(
             Command::new("psql")
-                .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &plain(&url), "-f"])
-                .arg(&sql_file),
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &plain(&url), "-f"])
+                .arg(&wrapped_file),
         )?);
+        if one_transaction {
+            let url = rt.block_on(fresh(&server, &format!("vytal_bench_atomic_{i}")))?;
+            atomic.push(time(Command::new(&host).args(["run", "--atomic"]).env("DATABASE_URL", plain(&url)))?);
+            let url = rt.block_on(fresh(&server, &format!("vytal_bench_psql1_{i}")))?;
+            floor_1.push(time(
+                Command::new("psql")
+                    .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &plain(&url), "-f"])
+                    .arg(&sql_file),
+            )?);
+        }
     }
     // A database migrated once, for the runs with nothing pending.
     let url = rt.block_on(fresh(&server, "vytal_bench_noop"))?;
     time(Command::new(&host).arg("run").env("DATABASE_URL", plain(&url)))?;
     let floor_ms = median(&mut floor);
-    rows.push((format!("psql -X -q -1 -f (floor): full schema, {migrations} migrations"), floor_ms, None));
+    rows.push((
+        format!("psql -X -q -f, each migration in its own transaction (floor): full schema, {migrations} migrations"),
+        floor_ms,
+        None,
+    ));
     let m = median(&mut ours);
     rows.push(("vytal-host run: full schema".into(), m, Some(m / floor_ms)));
-    let m = median(&mut atomic);
-    rows.push(("vytal-host run --atomic: full schema".into(), m, Some(m / floor_ms)));
+    if one_transaction {
+        let f = median(&mut floor_1);
+        rows.push(("psql -X -q -1 -f (floor): full schema in one transaction".into(), f, None));
+        let m = median(&mut atomic);
+        rows.push(("vytal-host run --atomic: full schema".into(), m, Some(m / f)));
+    }
 
     let mut noop = Vec::new();
     for _ in 0..(runs * 4).max(10) {
@@ -158,7 +189,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     crate::upgrade::bench(&host, &server, runs, upgrade_count()?, &rt, &mut rows)?;
 
     for i in 0..runs {
-        for kind in ["run", "atomic", "psql"] {
+        for kind in ["run", "atomic", "psql", "psql1"] {
             rt.block_on(drop_db(&server, &format!("vytal_bench_{kind}_{i}")))?;
         }
     }
@@ -166,6 +197,40 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     rt.block_on(drop_db(&server, "vytal_bench_noop_vytal_scratch"))?;
     rt.block_on(drop_db(&server, "vytal_bench_noop_vytal_scratch2"))?;
     report(&rows, runs, &out_dir)
+}
+
+/// Splits `plan --sql` output into (header, body) per migration.
+pub(crate) fn sections(sql: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in sql.lines() {
+        if let Some(h) = line.strip_prefix("-- ==== ") {
+            out.push((h.to_owned(), String::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+/// Whether a migration's SQL runs outside a transaction.
+pub(crate) fn no_transaction(body: &str) -> bool {
+    body.lines().any(|l| l.trim() == "-- vytal:no-transaction")
+}
+
+/// The migrations as psql should run them to match vytal-host: each in its
+/// own transaction, `-- vytal:no-transaction` ones outside any.
+pub(crate) fn per_migration_transactions(steps: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (header, body) in steps {
+        out.push_str(&format!("-- ==== {header}\n"));
+        if no_transaction(body) {
+            out.push_str(body);
+        } else {
+            out.push_str(&format!("BEGIN;\n{body}\nCOMMIT;\n"));
+        }
+    }
+    out
 }
 
 /// Benchmark results: (case, median milliseconds, ratio to the case's floor).
@@ -409,14 +474,17 @@ pub(crate) fn plain(url: &str) -> String {
 
 /// vytal-host against refinery and sqlx-cli (when installed) and psql, on the
 /// same SQL, over TCP without TLS, rounds rotated across tools so that
-/// background load falls on all alike: full apply (and in one transaction),
-/// a run with nothing to do, and peak memory.
+/// background load falls on all alike: full apply (and in one transaction,
+/// when the plan allows), a run with nothing to do, and peak memory. A tool
+/// that cannot run a `-- vytal:no-transaction` migration (refinery runs each
+/// in a transaction) is left out of a plan that has one, saying so.
 pub fn peers(
     host: &std::path::Path,
     server: &str,
     runs: usize,
     rt: &tokio::runtime::Runtime,
-    sql_file: &std::path::Path,
+    steps: &[(String, String)],
+    wrapped_file: &std::path::Path,
     rows: &mut Rows,
 ) -> anyhow::Result<()> {
     let dir = crate::root().join("target").join("bench").join("peers");
@@ -424,19 +492,17 @@ pub fn peers(
     let (refinery_dir, sqlx_dir) = (dir.join("refinery"), dir.join("sqlx"));
     std::fs::create_dir_all(&refinery_dir)?;
     std::fs::create_dir_all(&sqlx_dir)?;
-    // One file per migration, cut from `plan --all --sql` at its `-- ==== module/id_name` headers.
-    let sql = std::fs::read_to_string(sql_file)?;
-    let mut n = 0;
-    for chunk in sql.split("\n-- ==== ").map(|c| c.trim_start_matches("-- ==== ")) {
-        let label = chunk.split_whitespace().next().unwrap_or_default();
+    // One file per migration, cut from `plan --all --sql` at its `-- ==== module/id_name` headers;
+    // sqlx reads `-- no-transaction` on a migration's first line.
+    let n = steps.len();
+    let one_transaction = !steps.iter().any(|(_, body)| no_transaction(body));
+    for (i, (header, body)) in steps.iter().enumerate() {
+        let label = header.split_whitespace().next().unwrap_or_default();
         let stem: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        if stem.is_empty() {
-            continue;
-        }
-        n += 1;
-        let body = format!("-- ==== {chunk}\n");
-        std::fs::write(refinery_dir.join(format!("V{n}__{stem}.sql")), &body)?;
-        std::fs::write(sqlx_dir.join(format!("{n:04}_{stem}.sql")), &body)?;
+        let text = format!("-- ==== {header}\n{body}");
+        std::fs::write(refinery_dir.join(format!("V{}__{stem}.sql", i + 1)), &text)?;
+        let sqlx_text = if no_transaction(body) { format!("-- no-transaction\n{text}") } else { text };
+        std::fs::write(sqlx_dir.join(format!("{:04}_{stem}.sql", i + 1)), sqlx_text)?;
     }
 
     let mut peers: Vec<Peer> = Vec::new();
@@ -449,17 +515,19 @@ pub fn peers(
         })
     };
     peers.push(Peer { name: "vytal-host run", apply: vytal(&["run"]), noop: vytal(&["run"]) });
+    if one_transaction {
+        peers.push(Peer {
+            name: "vytal-host run --atomic",
+            apply: vytal(&["run", "--atomic"]),
+            noop: vytal(&["run", "--atomic"]),
+        });
+    }
+    let file = wrapped_file.to_path_buf();
     peers.push(Peer {
-        name: "vytal-host run --atomic",
-        apply: vytal(&["run", "--atomic"]),
-        noop: vytal(&["run", "--atomic"]),
-    });
-    let file = sql_file.to_path_buf();
-    peers.push(Peer {
-        name: "psql -1 -f (same SQL)",
+        name: "psql -f (same SQL, same transactions)",
         apply: Box::new(move |url| {
             let mut c = Command::new("psql");
-            c.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", &plain(url), "-f"]).arg(&file);
+            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &plain(url), "-f"]).arg(&file);
             c
         }),
         noop: Box::new(|url| {
@@ -468,7 +536,11 @@ pub fn peers(
             c
         }),
     });
-    if installed("refinery") {
+    if !one_transaction {
+        eprintln!(
+            "refinery runs every migration in a transaction, and this plan has migrations that cannot run in one: it is left out"
+        );
+    } else if installed("refinery") {
         for (name, grouped) in [("refinery migrate", false), ("refinery migrate -g (one transaction)", true)] {
             let make = {
                 let d = refinery_dir.clone();

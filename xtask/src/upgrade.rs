@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-use crate::bench::{Rows, drop_db, fresh, median, plain, time};
+use crate::bench::{Rows, drop_db, fresh, median, per_migration_transactions, plain, sections, time};
 
 /// The modules the old suite built: 1.0.0 of these is the schema of record.
 const RECORD_MODULES: &[&str] = &[
@@ -39,20 +39,6 @@ const TEMPLATE: &str = "vytal_bench_upgrade_template";
 /// Patients seeded at 1.0.0: about 1,000,000 rows in the old suite's 17
 /// tables and users (VYTAL_BENCH_SEED_COUNT overrides it).
 pub const SEED_COUNT: u64 = 25_000;
-
-/// Splits `plan --sql` output into (header, body) per migration.
-fn sections(sql: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in sql.lines() {
-        if let Some(h) = line.strip_prefix("-- ==== ") {
-            out.push((h.to_owned(), String::new()));
-        } else if let Some((_, body)) = out.last_mut() {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    out
-}
 
 /// Copies the seeded template into a new database.
 async fn clone(server: &str, db: &str) -> anyhow::Result<String> {
@@ -109,19 +95,9 @@ pub fn bench(
     if !pending.status.success() {
         bail!("vytal-host plan failed: {}", String::from_utf8_lossy(&pending.stderr));
     }
-    let mut wrapped = String::new();
     let steps = sections(&String::from_utf8_lossy(&pending.stdout));
-    for (_, body) in &steps {
-        if body.lines().any(|l| l.trim() == "-- vytal:no-transaction") {
-            wrapped.push_str(body);
-        } else {
-            wrapped.push_str("BEGIN;\n");
-            wrapped.push_str(body);
-            wrapped.push_str("\nCOMMIT;\n");
-        }
-    }
     let up_file = out_dir.join("upgrade.sql");
-    std::fs::write(&up_file, wrapped)?;
+    std::fs::write(&up_file, per_migration_transactions(&steps))?;
 
     let (mut ours, mut floor) = (Vec::new(), Vec::new());
     for round in 0..runs.clamp(1, 3) {
