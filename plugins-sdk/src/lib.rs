@@ -289,6 +289,7 @@ pub fn dangling(references: &[Reference], level: Level, consequence: &str) -> Re
                     WHEN EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_attribute a \
                                    ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] \
                                  WHERE k.conrelid = to_regclass(quote_ident($1)) AND k.contype = 'f' \
+                                   AND k.confrelid = to_regclass(quote_ident($2)) \
                                    AND k.convalidated AND cardinality(k.conkey) = 1 AND a.attname = $3) THEN 'enforced' \
                     ELSE 'check' END",
             &[Some(r.table), Some(r.target), Some(r.column)],
@@ -299,23 +300,19 @@ pub fn dangling(references: &[Reference], level: Level, consequence: &str) -> Re
         // One anti-join per key, so each can be hashed; compared as text only
         // where a value may match keys of different types.
         let cast = if r.keys.len() > 1 { "::text" } else { "" };
+        let (table, column, target) = (ident(r.table), ident(r.column), ident(r.target));
         let missing: Vec<String> = r
             .keys
             .iter()
-            .map(|k| {
-                format!(
-                    "NOT EXISTS (SELECT 1 FROM \"{}\" p WHERE p.\"{k}\"{cast} = c.\"{}\"{cast})",
-                    r.target, r.column
-                )
-            })
+            .map(|k| format!("NOT EXISTS (SELECT 1 FROM {target} p WHERE p.{}{cast} = c.{column}{cast})", ident(k)))
             .collect();
-        let condition = format!("c.\"{}\" IS NOT NULL AND {}", r.column, missing.join(" AND "));
-        let count = query(&format!("SELECT count(*)::text FROM \"{}\" c WHERE {condition}", r.table), &[])?;
+        let condition = format!("c.{column} IS NOT NULL AND {}", missing.join(" AND "));
+        let count = query(&format!("SELECT count(*)::text FROM {table} c WHERE {condition}"), &[])?;
         let n = count.first_cell().unwrap_or("0");
         if n == "0" {
             continue;
         }
-        let listing = format!("SELECT c.\"id\", c.\"{}\" FROM \"{}\" c WHERE {condition}", r.column, r.table);
+        let listing = format!("SELECT c.\"id\", c.{column} FROM {table} c WHERE {condition}");
         out.push(Finding {
             severity: level,
             object: format!("{}.{}", r.table, r.column),
@@ -323,6 +320,12 @@ pub fn dangling(references: &[Reference], level: Level, consequence: &str) -> Re
         });
     }
     Ok(out)
+}
+
+/// `name` as a quoted SQL identifier.
+#[cfg(any(feature = "seeder", feature = "verifier"))]
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(any(feature = "seeder", feature = "verifier"))]

@@ -42,7 +42,7 @@ const NEW_REFERENCES: &[(&str, &str, &str)] = &[
     ("clinical_notes", "originalNoteId", "clinical_notes"),
     ("clinical_notes", "previousVersionId", "clinical_notes"),
     ("clinical_notes", "lockedBy", "users"),
-    ("clinical_notes", "supersededBy", "users"),
+    ("clinical_notes", "supersededBy", "clinical_notes"),
     ("clinical_notes", "addendumAddedBy", "users"),
     ("clinical_notes", "coSignedBy", "users"),
     ("clinical_notes", "lastEditedBy", "users"),
@@ -341,5 +341,56 @@ async fn a_key_reference_that_names_no_key_is_a_warning_of_the_keys_plugin() {
         findings[0]["found"].as_str().unwrap().starts_with("1 row(s) name no encryption_keys row"),
         "{findings:#?}"
     );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_time_zone_migration_reads_utc_in_any_session_and_refuses_outside_a_transaction() {
+    // vytal-host's own sessions are in UTC; psql's follow PGTZ. Applied the
+    // way `plan --sql` output would be, in New York time, the conversion
+    // must still read every stored value as UTC.
+    let db = seeded_1_0_0("upgrade_psql_time_zone", 5).await;
+    let plan = vytal_host::resolve(&vytal_host::Manifest::embedded().unwrap(), &vytal_host::Catalog::linked()).unwrap();
+    let migration = plan.migrations().iter().find(|m| m.label().to_string() == "tasks/0004_time_zones_and_indexes");
+    let file = std::env::temp_dir().join(format!("vytal-tz-{}.sql", std::process::id()));
+    std::fs::write(&file, migration.unwrap().up.as_bytes()).unwrap();
+    let psql = |args: &[&str]| {
+        std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url])
+            .args(args)
+            .arg("-f")
+            .arg(&file)
+            .env("PGTZ", "America/New_York")
+            .output()
+            .unwrap()
+    };
+    let sample: (String, String) =
+        sqlx::query_as("SELECT id::text, \"createdAt\"::text FROM tasks ORDER BY id LIMIT 1")
+            .fetch_one(&mut db.conn().await)
+            .await
+            .unwrap();
+    let index = "SELECT count(*) FROM pg_indexes WHERE indexname = 'IDX_tasks_assignedTo'";
+    let converted = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND data_type = 'timestamp with time zone'";
+
+    // Statement by statement (no transaction), SET LOCAL does nothing: refused before any change.
+    let o = psql(&[]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("this migration must run inside a transaction, with timezone UTC for it (found America/New_York)"),
+        "{err}"
+    );
+    assert_eq!((db.count(index).await, db.count(converted).await), (1, 0), "nothing changed");
+
+    // In one transaction: every value is the same instant, read as UTC.
+    let o = psql(&["-1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!((db.count(index).await, db.count(converted).await), (0, 6));
+    let same = format!(
+        "SELECT count(*) FROM tasks WHERE id = '{}' AND \"createdAt\" = '{} UTC'::timestamptz",
+        sample.0, sample.1
+    );
+    assert_eq!(db.count(&same).await, 1, "{sample:?}");
+    let _ = std::fs::remove_file(&file);
     db.drop().await;
 }

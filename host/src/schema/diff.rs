@@ -219,8 +219,6 @@ impl Out<'_> {
     }
 }
 
-/// Compares `found` with `expected` table by table and enum by enum;
-/// each difference is attributed to its owner through `owners`.
 /// Whether `found` is the foreign key `expected` describes. One validated where
 /// the migrations leave it NOT VALID is: validation only proved that the rows
 /// already there comply, and PostgreSQL has no way to undo it (so the down of
@@ -231,6 +229,8 @@ fn same_key(expected: &ForeignKey, found: &ForeignKey) -> bool {
             || expected.definition.strip_suffix(" NOT VALID") == Some(found.definition.as_str()))
 }
 
+/// Compares `found` with `expected` table by table and enum by enum;
+/// each difference is attributed to its owner through `owners`.
 pub fn diff(expected: &Schema, found: &Schema, owners: &Ownership) -> Vec<Drift> {
     let mut out = Out { owners, drift: Vec::new() };
     for e in &expected.tables {

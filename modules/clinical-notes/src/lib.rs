@@ -12,8 +12,8 @@
 //! and `deviceIds`, and the note and user references (`originalNoteId`, `supersededBy`,
 //! `previousVersionId`, `lockedBy`, `coSignedBy`...) carry no foreign key in 1.0.0.
 //!
-//! 1.2.0 gives `billingClaimId`, `originalNoteId`, `previousVersionId` (ON DELETE SET NULL) and
-//! the `...By` users, `supersededBy` among them (NO ACTION), foreign keys, and requires claims
-//! from then on. The uuid arrays cannot carry foreign keys and stay as they are.
+//! 1.2.0 gives `billingClaimId` and the note versions `originalNoteId`, `previousVersionId`,
+//! `supersededBy` (ON DELETE SET NULL), and the `...By` users (NO ACTION), foreign keys, and
+//! requires claims from then on. The uuid arrays cannot carry foreign keys and stay as they are.
 
 vytal_contract::module!("clinical-notes");

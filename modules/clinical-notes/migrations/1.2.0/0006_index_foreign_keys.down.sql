@@ -4,8 +4,8 @@
 DROP INDEX "IDX_clinical_notes_billingClaimId";
 DROP INDEX "IDX_clinical_notes_originalNoteId";
 DROP INDEX "IDX_clinical_notes_previousVersionId";
-DROP INDEX "IDX_clinical_notes_lockedBy";
 DROP INDEX "IDX_clinical_notes_supersededBy";
+DROP INDEX "IDX_clinical_notes_lockedBy";
 DROP INDEX "IDX_clinical_notes_addendumAddedBy";
 DROP INDEX "IDX_clinical_notes_coSignedBy";
 DROP INDEX "IDX_clinical_notes_lastEditedBy";

@@ -25,13 +25,13 @@ BEGIN
     IF n > 0 THEN
         report := report || format(E'\n  %s row(s) of clinical_notes."previousVersionId" name no clinical_notes row; list them with: %s', n, 'SELECT c."id", c."previousVersionId" FROM "clinical_notes" c WHERE c."previousVersionId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "clinical_notes" p WHERE p."id" = c."previousVersionId")');
     END IF;
+    SELECT count(*) INTO n FROM "clinical_notes" c WHERE c."supersededBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "clinical_notes" p WHERE p."id" = c."supersededBy");
+    IF n > 0 THEN
+        report := report || format(E'\n  %s row(s) of clinical_notes."supersededBy" name no clinical_notes row; list them with: %s', n, 'SELECT c."id", c."supersededBy" FROM "clinical_notes" c WHERE c."supersededBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "clinical_notes" p WHERE p."id" = c."supersededBy")');
+    END IF;
     SELECT count(*) INTO n FROM "clinical_notes" c WHERE c."lockedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."lockedBy");
     IF n > 0 THEN
         report := report || format(E'\n  %s row(s) of clinical_notes."lockedBy" name no users row; list them with: %s', n, 'SELECT c."id", c."lockedBy" FROM "clinical_notes" c WHERE c."lockedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."lockedBy")');
-    END IF;
-    SELECT count(*) INTO n FROM "clinical_notes" c WHERE c."supersededBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."supersededBy");
-    IF n > 0 THEN
-        report := report || format(E'\n  %s row(s) of clinical_notes."supersededBy" name no users row; list them with: %s', n, 'SELECT c."id", c."supersededBy" FROM "clinical_notes" c WHERE c."supersededBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."supersededBy")');
     END IF;
     SELECT count(*) INTO n FROM "clinical_notes" c WHERE c."addendumAddedBy" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "users" p WHERE p."id" = c."addendumAddedBy");
     IF n > 0 THEN
@@ -59,8 +59,8 @@ $$;
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_billingClaimId";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_originalNoteId";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_previousVersionId";
-ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_lockedBy";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_supersededBy";
+ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_lockedBy";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_addendumAddedBy";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_coSignedBy";
 ALTER TABLE "clinical_notes" VALIDATE CONSTRAINT "FK_clinical_notes_lastEditedBy";

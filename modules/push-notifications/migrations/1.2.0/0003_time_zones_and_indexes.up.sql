@@ -1,8 +1,8 @@
 -- push-notifications 1.2.0: every timestamp becomes timestamptz, and indexes another index already serves are dropped.
 --
 -- Existing values are read as UTC: with timezone set to UTC for this
--- transaction, timestamp -> timestamptz is binary-coercible, so PostgreSQL
--- rewrites no table; it does rebuild every index that contains a converted
+-- transaction (it stops if it is not in one), timestamp -> timestamptz is
+-- binary-coercible, so PostgreSQL rewrites no table; it does rebuild every index that contains a converted
 -- column. One ALTER TABLE per table, so each table's indexes are rebuilt once.
 -- Lock: ACCESS EXCLUSIVE on device_tokens until the migration commits (reads and
 -- writes of the table wait), for as long as the index rebuilds take: see
@@ -11,7 +11,18 @@
 -- A dropped index is one whose columns lead another index on the same
 -- table (no predicates involved), or that repeats a unique constraint.
 
+-- The time zone the session had, put back at the end; then UTC for the
+-- conversion, which needs a transaction: outside one SET LOCAL does nothing.
+SELECT set_config('vytal.timezone_before', current_setting('TimeZone'), true);
 SET LOCAL timezone = 'UTC';
+DO $$
+BEGIN
+    IF current_setting('TimeZone') <> 'UTC' THEN
+        RAISE EXCEPTION 'this migration must run inside a transaction, with timezone UTC for it (found %)', current_setting('TimeZone')
+            USING HINT = 'apply it with vytal-host run, or with psql -1; nothing was changed';
+    END IF;
+END
+$$;
 
 -- device_tokens: indexes another index already serves
 DROP INDEX "IDX_device_tokens_token";  -- duplicates the unique constraint UQ_device_tokens_token
@@ -24,5 +35,5 @@ ALTER TABLE "device_tokens"
     ALTER COLUMN "createdAt" TYPE timestamptz,
     ALTER COLUMN "updatedAt" TYPE timestamptz;
 
--- Later migrations in the same transaction see the session's own time zone again.
-SET LOCAL timezone TO DEFAULT;
+-- Later migrations in the same transaction see the session's time zone again.
+SELECT set_config('TimeZone', coalesce(nullif(current_setting('vytal.timezone_before', true), ''), current_setting('TimeZone')), true);
