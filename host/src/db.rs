@@ -178,7 +178,7 @@ impl Target {
         let options = self.options.clone().application_name(application).disable_statement_logging();
         options.connect().await.map_err(|e| ConnectError::Unreachable {
             target: self.to_string(),
-            reason: format!("{e}{}", self.hint(&e.to_string())),
+            reason: format!("{}{}", error_message(&e), self.hint(&e.to_string())),
         })
     }
 
@@ -226,6 +226,16 @@ impl Target {
             sqlx::postgres::PgSslMode::VerifyCa => "verify-ca",
             sqlx::postgres::PgSslMode::VerifyFull => "verify-full",
         }
+    }
+}
+
+/// A driver error in words for people: the server's message without the
+/// driver's ` at line N` (PostgreSQL's own source line, which reads like a
+/// line of the user's file); any other error as the driver words it.
+pub(crate) fn error_message(e: &sqlx::Error) -> String {
+    match e.as_database_error().and_then(|d| d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()) {
+        Some(pg) => pg.message().to_owned(),
+        None => e.to_string(),
     }
 }
 

@@ -57,8 +57,16 @@ pub enum LockError {
         holder: Option<Holder>,
     },
     /// The database failed otherwise.
-    #[error("cannot take the migration lock: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("cannot take the migration lock: {}", crate::db::error_message(.0))]
+    Database(sqlx::Error),
+}
+
+// Not `#[from]`: that would make the driver error the source too, and the
+// binary prints sources after the message, so its words would come twice.
+impl From<sqlx::Error> for LockError {
+    fn from(e: sqlx::Error) -> Self {
+        LockError::Database(e)
+    }
 }
 
 /// A held lock; call [`RunLock::release`] when done.

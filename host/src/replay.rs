@@ -252,7 +252,7 @@ async fn in_scratch<T>(
                     exec::rollback(&mut scratch).await;
                     done
                 }
-                Err(e) => Err(SessionError::Database { during: "starting the replay", source: e }.into()),
+                Err(e) => Err(SessionError::Database { during: "starting the replay", error: e }.into()),
             }
         } else {
             work(&mut scratch, Transaction::Own).await
@@ -312,9 +312,9 @@ async fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), Ses
     match created {
         Ok(_) => Ok(()),
         Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505") => Ok(()),
-        Err(source) => Err(SessionError::Database {
+        Err(error) => Err(SessionError::Database {
             during: "creating the scratch database the migrations are replayed into (the user needs CREATEDB)",
-            source,
+            error,
         }),
     }
 }

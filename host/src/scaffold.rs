@@ -25,20 +25,24 @@ pub enum ScaffoldError {
     )]
     LongName(usize),
     /// The module's crate folder is not here.
-    #[error("cannot find {0}; run this from the workspace root, or pass --root")]
+    #[error("cannot find {0}; run this inside the workspace, or pass --root")]
     NoCrate(PathBuf),
+    /// A file of that name is there already.
+    #[error("{0} already exists; pick another name for the migration, or remove that file")]
+    Exists(PathBuf),
     /// Writing failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (not the source: its words are in the message already).
+        error: std::io::Error,
     },
 }
 
 /// Writes `NNNN_name.up.sql` and `.down.sql` under `root/<module dir>/migrations/<version>/`
-/// and returns both paths. The id is one more than the module's highest.
+/// and returns both paths. The id is one more than the module's highest,
+/// in the build or on disk (files written since the last build count).
 pub fn new_migration(
     plan: &Plan,
     root: &Path,
@@ -62,10 +66,10 @@ pub fn new_migration(
     if !crate_dir.join("Cargo.toml").is_file() {
         return Err(ScaffoldError::NoCrate(crate_dir.join("Cargo.toml")));
     }
-    let next =
-        plan.migrations().iter().filter(|m| m.module == module).filter_map(|m| m.id.number()).max().unwrap_or(0) + 1;
+    let built = plan.migrations().iter().filter(|m| m.module == module).filter_map(|m| m.id.number()).max();
+    let next = built.unwrap_or(0).max(highest_on_disk(&crate_dir.join("migrations"))) + 1;
     let folder = crate_dir.join("migrations").join(resolved.version.to_string());
-    std::fs::create_dir_all(&folder).map_err(|source| ScaffoldError::Write { path: folder.clone(), source })?;
+    std::fs::create_dir_all(&folder).map_err(|error| ScaffoldError::Write { path: folder.clone(), error })?;
     let stem = format!("{next:04}_{name}");
     let up = folder.join(format!("{stem}.up.sql"));
     let down = folder.join(format!("{stem}.down.sql"));
@@ -83,18 +87,47 @@ pub fn new_migration(
             .create_new(true)
             .open(path)
             .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
-        if let Err(source) = result {
+        if let Err(error) = result {
             for done in written {
                 let _ = std::fs::remove_file(done);
             }
-            if source.kind() != std::io::ErrorKind::AlreadyExists {
-                let _ = std::fs::remove_file(path);
+            if error.kind() == std::io::ErrorKind::AlreadyExists {
+                return Err(ScaffoldError::Exists(path.clone()));
             }
-            return Err(ScaffoldError::Write { path: path.clone(), source });
+            let _ = std::fs::remove_file(path);
+            return Err(ScaffoldError::Write { path: path.clone(), error });
         }
         written.push(path);
     }
     Ok((up, down))
+}
+
+/// The highest `NNNN` of the migration files under `migrations/<version>/`; 0 for none.
+fn highest_on_disk(migrations: &Path) -> u64 {
+    let files = std::fs::read_dir(migrations)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|v| v.path().is_dir())
+        .flat_map(|v| std::fs::read_dir(v.path()).into_iter().flatten().flatten())
+        .filter(|f| f.path().is_file());
+    files
+        .filter_map(|f| {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let (number, _) = name.split_once('_')?;
+            if name.ends_with(".sql") && number.len() == 4 { number.parse().ok() } else { None }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The folder holding `migrations.toml` and `dir/Cargo.toml`: `start` or
+/// the nearest folder above it, as `.env` is looked for.
+pub fn find_root(start: &Path, dir: &str) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|a| a.join("migrations.toml").is_file() && a.join(dir).join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// The longest migration name: `NNNN_` + name + `.down.sql` within 255 bytes.

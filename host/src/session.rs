@@ -38,19 +38,19 @@ pub enum SessionError {
         problems: Vec<String>,
     },
     /// A database call of the host itself failed.
-    #[error("database error while {during}: {source}")]
+    #[error("database error while {during}: {}", crate::db::error_message(.error))]
     Database {
         /// What the host was doing.
         during: &'static str,
-        /// The driver error.
-        source: sqlx::Error,
+        /// The driver error (not the source: its words are in the message already).
+        error: sqlx::Error,
     },
 }
 
 impl SessionError {
     /// Wraps a driver error with what the host was doing.
     pub(crate) fn during(during: &'static str) -> impl FnOnce(sqlx::Error) -> SessionError {
-        move |source| SessionError::Database { during, source }
+        move |error| SessionError::Database { during, error }
     }
 }
 

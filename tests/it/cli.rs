@@ -236,6 +236,11 @@ fn urls_that_cannot_work_say_why() {
     // Another database's scheme.
     let e = err("mysql://root@127.0.0.1:3306/test");
     assert!(e.contains("its scheme is `mysql`, and vytal-host speaks only PostgreSQL"), "{e}");
+    // The server's refusal in its own words, without the driver's "at line N"
+    // (PostgreSQL's source line, which reads like a line of the user's file).
+    let e = err("postgres://vytal_no_such_role@127.0.0.1:5432/postgres?sslmode=disable");
+    assert!(e.contains("role \"vytal_no_such_role\" does not exist"), "{e}");
+    assert!(!e.contains(" at line "), "{e}");
     // An IPv6 address in brackets is an address, not a host name to look up.
     let e = err("postgres://postgres@[::1]:1/db");
     assert!(e.contains("cannot connect to postgres://postgres@[::1]:1/db"), "{e}");
@@ -326,12 +331,25 @@ fn new_scaffolds_the_next_migration() {
     let up = root.join("modules/medications/migrations/1.2.0/0008_add_refill_reminders.up.sql");
     assert!(up.is_file(), "{out}");
     assert!(root.join("modules/medications/migrations/1.2.0/0008_add_refill_reminders.down.sql").is_file());
+    let folder = root.join("modules/medications/migrations/1.2.0");
+    // Numbered from the files on disk too: a second `new` before any rebuild gets the next number.
+    let out = expect_code(&host(None, &["new", "-m", "medications", "add_refill_windows", "--root", root_arg]), 0);
+    assert!(folder.join("0009_add_refill_windows.up.sql").is_file(), "{out}");
+    // Without --root, the workspace is found from a folder inside it, as `.env` is.
+    std::fs::write(root.join("migrations.toml"), "# the workspace root\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+        .args(["new", "-m", "medications", "from_below"])
+        .current_dir(root.join("modules/medications/migrations"))
+        .env_remove("VYTAL_MANIFEST")
+        .output()
+        .unwrap();
+    expect_code(&o, 0);
+    assert!(folder.join("0010_from_below.up.sql").is_file(), "{}", stderr(&o));
     let o = host(None, &["new", "--module", "medications", "Bad-Name", "--root", root_arg]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name `Bad-Name` must be lowercase"), "{}", stderr(&o));
 
     // Both files or neither: a name too long for a file name is refused before anything is written...
-    let folder = root.join("modules/medications/migrations/1.2.0");
     let files = || std::fs::read_dir(&folder).unwrap().count();
     let before = files();
     let long = "a".repeat(242);
@@ -339,12 +357,19 @@ fn new_scaffolds_the_next_migration() {
     expect_code(&o, 2);
     assert!(stderr(&o).contains("migration name is 242 characters"), "{}", stderr(&o));
     assert_eq!(files(), before);
-    // ...and a down that cannot be written takes its up with it, leaving what was there.
-    std::fs::write(folder.join("0008_clash.down.sql"), "-- someone else's\n").unwrap();
+    // ...and a down that cannot be written (something else holds its name) takes its up with it,
+    // leaving what was there, and says so once.
+    std::fs::create_dir(folder.join("0011_clash.down.sql")).unwrap();
     let o = host(None, &["new", "--module", "medications", "clash", "--root", root_arg]);
     expect_code(&o, 2);
-    assert!(!folder.join("0008_clash.up.sql").exists());
-    assert_eq!(std::fs::read_to_string(folder.join("0008_clash.down.sql")).unwrap(), "-- someone else's\n");
+    assert!(!folder.join("0011_clash.up.sql").exists());
+    assert!(folder.join("0011_clash.down.sql").is_dir());
+    assert!(
+        stderr(&o).contains("0011_clash.down.sql already exists; pick another name for the migration"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("os error"), "{}", stderr(&o));
     std::fs::remove_dir_all(root).unwrap();
 }
 

@@ -410,7 +410,7 @@ async fn seed_locked(
     if let Err(e) = committed {
         crate::exec::rollback(&mut conn).await;
         let _ = sqlx::Connection::close(conn).await;
-        return Err(SessionError::Database { during: "committing the seed", source: e }.into());
+        return Err(SessionError::Database { during: "committing the seed", error: e }.into());
     }
     let _ = sqlx::Connection::close(conn).await;
     Ok(report)
@@ -432,7 +432,7 @@ impl Run<'_> {
         self.conn.as_mut().ok_or_else(|| {
             SessionError::Database {
                 during: "seeding",
-                source: sqlx::Error::Protocol("the seed's connection was not given back by a plugin".to_owned()),
+                error: sqlx::Error::Protocol("the seed's connection was not given back by a plugin".to_owned()),
             }
             .into()
         })
