@@ -60,6 +60,9 @@ pub struct RunReport {
     pub pulled_in: Vec<String>,
     /// Ledger rows this build does not know.
     pub unknown: Vec<String>,
+    /// What the run noticed but went on with (a down still the scaffold's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Total wall time in milliseconds.
     pub elapsed_ms: f64,
 }
@@ -99,6 +102,16 @@ pub enum ApplyError {
         "--atomic cannot include {0}: it is marked -- vytal:no-transaction (CREATE INDEX CONCURRENTLY cannot run inside a transaction), so the pending migrations cannot run as one transaction; run without --atomic, where each migration still commits together with its ledger row"
     )]
     AtomicNoTransaction(String),
+    /// A pending migration's up file holds no statement.
+    #[error(
+        "{label} has no SQL statement, only comments ({path}); write the migration there, or delete its up and down files if it is not wanted, then rebuild; nothing was applied"
+    )]
+    EmptyUp {
+        /// The migration.
+        label: String,
+        /// Its up file.
+        path: String,
+    },
     /// A migration failed.
     #[error("{0}")]
     Failed(Box<RunFailure>),
@@ -137,6 +150,9 @@ pub async fn run<'c>(
 ) -> Result<RunReport, ApplyError> {
     let started = Instant::now();
     let selection = plan.select(&options.modules)?;
+    if let Some(m) = selection.iter().find(|m| crate::sql::split_statements(&m.up).is_empty()) {
+        return Err(ApplyError::EmptyUp { label: m.label().to_string(), path: m.up_path.clone() });
+    }
     if options.atomic
         && let Some(m) = selection.iter().find(|m| m.directives.no_transaction)
     {
@@ -150,6 +166,14 @@ pub async fn run<'c>(
         atomic: options.atomic,
         ..RunReport::default()
     };
+    for m in selection.iter().filter(|m| crate::scaffold::is_untouched_down(&m.down)) {
+        let warning = format!(
+            "{}: its down file is still the scaffold's, with no statement, so rolling it back would undo nothing; write the down SQL",
+            m.label()
+        );
+        tracing::warn!("{warning}");
+        report.warnings.push(warning);
+    }
     let result = locked(plan, &mut session, &selection, options, progress, &mut report).await;
     report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
 

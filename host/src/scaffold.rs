@@ -81,7 +81,7 @@ pub fn new_migration(
     };
     // Both files or neither: a down that cannot be written takes the up with it.
     let mut written: Vec<&PathBuf> = Vec::new();
-    for (path, text) in [(&up, header("up")), (&down, header("down: undo everything the up file creates"))] {
+    for (path, text) in [(&up, header("up")), (&down, header(DOWN_TODO))] {
         let result = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -100,6 +100,15 @@ pub fn new_migration(
         written.push(path);
     }
     Ok((up, down))
+}
+
+/// What the scaffold's down file says it is for, until someone writes it.
+const DOWN_TODO: &str = "down: undo everything the up file creates";
+
+/// Whether a down is the scaffold's, untouched: its words and no statement.
+/// (A down written on purpose with nothing to undo says why instead.)
+pub(crate) fn is_untouched_down(down: &str) -> bool {
+    down.contains(DOWN_TODO) && crate::sql::split_statements(down).is_empty()
 }
 
 /// The highest `NNNN` of the migration files under `migrations/<version>/`; 0 for none.

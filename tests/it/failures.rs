@@ -446,3 +446,39 @@ async fn an_edited_ledger_row_stops_run_and_status_says_what_is_wrong() {
     assert!(out.contains("EDITED tasks/0001_create_tasks") && !out.contains("up to date"), "{out}");
     db.drop().await;
 }
+
+#[tokio::test]
+async fn an_empty_up_is_refused_and_a_down_left_as_scaffolded_is_warned_of() {
+    let db = TestDb::new("fail_empty_up").await;
+    let header = |what: &str| {
+        format!(
+            "-- clinic 1.0.0: visits ({what}).\n-- Runs in its own transaction with the ledger row; add `-- vytal:no-transaction` as the\n-- first line for CREATE INDEX CONCURRENTLY.\n\n"
+        )
+    };
+    let (up, down) = (header("up"), header("down: undo everything the up file creates"));
+    // The scaffold's up, never written: refused before anything runs.
+    let p = with_clinic(&[("1.0.0", "0001_visits", &up, "DROP TABLE visits;")]);
+    let err = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap_err().to_string();
+    assert!(err.contains("clinic/0001_visits has no SQL statement, only comments"), "{err}");
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert!(db.ledger().await.is_empty());
+    assert!(db.tables().await.is_empty());
+
+    // An up written, its down left as scaffolded: applied, with a warning naming it.
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int PRIMARY KEY);", &down)]);
+    let report = vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    assert_eq!(report.migrations.len(), 2);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].starts_with("clinic/0001_visits: its down file is still the scaffold's"),
+        "{:?}",
+        report.warnings
+    );
+    // A down with nothing to undo on purpose says why, and draws no warning.
+    let db2 = TestDb::new("fail_empty_down_on_purpose").await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", "SELECT 1;", "-- nothing to undo: the up only reads")]);
+    let report = vytal_host::run(&p, &db2.target(), &opts(), &mut Quiet).await.unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    db2.drop().await;
+    db.drop().await;
+}
