@@ -88,4 +88,33 @@ impl Catalog {
     pub fn module(&self, name: &str) -> Option<&ModuleSource> {
         self.modules.iter().find(|m| m.name == name)
     }
+
+    /// The up files under the workspace `root` that this catalog does not
+    /// carry (written since the build), relative to `root`, sorted.
+    pub fn not_built(&self, root: &std::path::Path) -> Vec<String> {
+        let entries = |dir: std::path::PathBuf| std::fs::read_dir(dir).into_iter().flatten().flatten();
+        let mut out = Vec::new();
+        for m in &self.modules {
+            for version in entries(root.join(&m.dir).join("migrations")).filter(|v| v.path().is_dir()) {
+                for file in entries(version.path()) {
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    if !name.ends_with(".up.sql") {
+                        continue;
+                    }
+                    let path = format!("{}/migrations/{}/{name}", m.dir, version.file_name().to_string_lossy());
+                    if !m.migrations.iter().any(|g| g.up_path == path) {
+                        out.push(path);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The workspace `start` is in: the nearest folder, from `start` up, that
+/// holds `migrations.toml` and `modules/`.
+pub fn workspace_root(start: &std::path::Path) -> Option<std::path::PathBuf> {
+    start.ancestors().find(|a| a.join("migrations.toml").is_file() && a.join("modules").is_dir()).map(Into::into)
 }

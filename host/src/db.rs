@@ -89,8 +89,20 @@ impl Target {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let (host, port, user, password, database) =
             (var("DB_HOST"), var("DB_PORT"), var("DB_USERNAME"), var("DB_PASSWORD"), var("DB_DATABASE"));
-        if host.is_none() && database.is_none() {
+        if host.is_none() && database.is_none() && user.is_none() && port.is_none() {
             return Err(ConnectError::Missing);
+        }
+        // Without these, the server picks: a database named after the user
+        // (the schema would be created there), a user named after nobody.
+        let Some(database) = database else {
+            return Err(ConnectError::BadVariable(
+                "DB_* variables are set but DB_DATABASE is not; set it to the database to migrate (without it the server's default database would get the schema)".to_owned(),
+            ));
+        };
+        if user.is_none() && var("PGUSER").is_none() {
+            return Err(ConnectError::BadVariable(
+                "DB_* variables are set but DB_USERNAME is not; set it to the user to connect as".to_owned(),
+            ));
         }
         let mut options = PgConnectOptions::new().host(host.as_deref().unwrap_or("localhost"));
         if let Some(port) = port {
@@ -105,9 +117,7 @@ impl Target {
         if let Some(password) = password {
             options = options.password(&password);
         }
-        if let Some(database) = database {
-            options = options.database(&database);
-        }
+        options = options.database(&database);
         Ok(Target { options, source_name: "DB_* variables" })
     }
 

@@ -317,6 +317,25 @@ async fn db_variables_are_used_when_there_is_no_url() {
     assert!(out.contains(&format!("database: postgres://postgres@127.0.0.1:5432/{}", db.name)), "{out}");
     assert!(!out.contains("unused-with-trust") && !stderr(&o).contains("unused-with-trust"));
     assert_eq!(db.ledger().await, vec!["core/0001", "core/0002", "core/0003"]);
+
+    // Half-set variables are refused, not completed with the server's defaults.
+    let refused = |vars: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"));
+        c.args(["status"]).current_dir(std::env::temp_dir()).env_remove("DATABASE_URL").env_remove("PGUSER");
+        for k in ["DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_DATABASE"] {
+            c.env_remove(k);
+        }
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        expect_code(&o, 2);
+        stderr(&o)
+    };
+    let e = refused(&[("DB_HOST", "127.0.0.1"), ("DB_USERNAME", "postgres")]);
+    assert!(e.contains("DB_* variables are set but DB_DATABASE is not; set it to the database to migrate"), "{e}");
+    let e = refused(&[("DB_HOST", "127.0.0.1"), ("DB_DATABASE", &db.name)]);
+    assert!(e.contains("DB_* variables are set but DB_USERNAME is not"), "{e}");
     db.drop().await;
 }
 
@@ -370,6 +389,37 @@ fn new_scaffolds_the_next_migration() {
         stderr(&o)
     );
     assert!(!stderr(&o).contains("os error"), "{}", stderr(&o));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_build_older_than_the_files_on_disk_says_to_rebuild() {
+    let root = tempdir("stale");
+    std::fs::write(root.join("migrations.toml"), "# the workspace root\n").unwrap();
+    let folder = root.join("modules/medications/migrations/1.2.0");
+    std::fs::create_dir_all(&folder).unwrap();
+    let run = |dir: &std::path::Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+            .args(["plan", "--all"])
+            .current_dir(dir)
+            .env_remove("VYTAL_MANIFEST")
+            .env_remove("VYTAL_LOG")
+            .output()
+            .unwrap();
+        expect_code(&o, 0);
+        stderr(&o)
+    };
+    // Nothing newer on disk: no word about it.
+    assert!(!run(&root).contains("not in this build"));
+    // A migration written since the build, seen from anywhere inside the workspace.
+    std::fs::write(folder.join("0099_add_refill_windows.up.sql"), "SELECT 1;\n").unwrap();
+    let err = run(&folder);
+    assert!(
+        err.contains("1 migration file(s) in ")
+            && err.contains("are not in this build of vytal-host (modules/medications/migrations/1.2.0/0099_add_refill_windows.up.sql)")
+            && err.contains("rebuild to include them: cargo xtask migrate"),
+        "{err}"
+    );
     std::fs::remove_dir_all(root).unwrap();
 }
 

@@ -99,7 +99,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 impl Global {
     /// The manifest and the build, resolved into a plan. Touches no database.
     pub fn plan(&self) -> anyhow::Result<Plan> {
-        Ok(vytal_host::resolve(&self.manifest()?, &Catalog::linked())?)
+        let catalog = Catalog::linked();
+        stale_build_hint(&catalog);
+        Ok(vytal_host::resolve(&self.manifest()?, &catalog)?)
     }
 
     fn manifest(&self) -> anyhow::Result<Manifest> {
@@ -153,4 +155,22 @@ pub fn out_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 /// Milliseconds for humans.
 pub fn ms(ms: f64) -> String {
     if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else { format!("{ms:.1} ms") }
+}
+
+/// Inside the workspace, says which migration files on disk this binary
+/// does not carry: a binary built before them would report "nothing to
+/// apply" and mean it.
+fn stale_build_hint(catalog: &Catalog) {
+    let Some(root) = std::env::current_dir().ok().and_then(|d| vytal_host::catalog::workspace_root(&d)) else {
+        return;
+    };
+    let missing = catalog.not_built(&root);
+    if let Some(first) = missing.first() {
+        tracing::warn!(
+            "{} migration file(s) in {} are not in this build of vytal-host ({first}{}); rebuild to include them: cargo xtask migrate",
+            missing.len(),
+            root.display(),
+            if missing.len() > 1 { ", ..." } else { "" }
+        );
+    }
 }
