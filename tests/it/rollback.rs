@@ -3,7 +3,7 @@
 use vytal_host::rollback::{DownChoice, RollbackError, RollbackOptions, Selection, Step};
 use vytal_host::{ModuleSource, Plan, Quiet, RunOptions};
 
-use crate::support::{TestDb, expect_code, host, module, plan, stderr};
+use crate::support::{TestDb, expect_code, host, module, plan, stderr, stdout};
 
 const MANIFEST: &str = r#"
 [modules.core]
@@ -283,6 +283,8 @@ async fn all_needs_a_terminal_or_yes() {
     let o = host(Some(&db), &["rollback", "--all"]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back"), "{}", stderr(&o));
+    // Refused first: no list that could read as if it had happened.
+    assert!(!stdout(&o).contains("newest first"), "{}", stdout(&o));
     assert_eq!(db.ledger().await.len(), 74);
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'refused'").await, 1);
 
@@ -355,5 +357,38 @@ async fn on_a_terminal_rollback_shows_both_downs_and_asks_which() {
         db.count("SELECT count(*) FROM vytal.events WHERE kind = 'rollback' AND details->>'down' = 'build'").await,
         1
     );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn on_a_terminal_rollback_all_lists_what_it_would_do_and_asks_for_the_name() {
+    let db = TestDb::new("rollback_all_tty").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    let applied = db.ledger().await.len();
+    let on_terminal = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &format!("{} rollback --all", env!("CARGO_BIN_EXE_vytal-host")), "/dev/null"])
+            .env("DATABASE_URL", &db.url)
+            .env("NO_COLOR", "1")
+            .current_dir(std::env::temp_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs (apt-get install bsdutils)");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    };
+    // Worded as a plan until confirmed; a wrong name cancels.
+    let text = on_terminal("not-the-name\n");
+    assert!(text.contains(&format!("would roll back {applied} migration(s), newest first:")), "{text}");
+    assert!(text.contains(&format!("type the database name `{}` to confirm", db.name)), "{text}");
+    assert!(text.contains("the confirmation did not match the database name; nothing was rolled back"), "{text}");
+    assert_eq!(db.ledger().await.len(), applied);
+    // The name typed: done.
+    let text = on_terminal(&format!("{}\n", db.name));
+    assert!(text.contains(&format!("rolled back {applied} migration(s)")), "{text}");
+    assert!(db.ledger().await.is_empty());
     db.drop().await;
 }

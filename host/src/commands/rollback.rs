@@ -97,18 +97,21 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     let database = target.database().to_owned();
     let mut confirm = |steps: &[Step]| -> Result<(), String> {
+        let ask = destructive && !args.yes;
+        // Refused before anything is listed, so the list cannot read as done.
+        if ask && !std::io::stdin().is_terminal() {
+            return Err("--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back".to_owned());
+        }
         if !json {
-            out(format!("rolling back {} migration(s), newest first:", steps.len()));
+            let heading = if ask { "would roll back" } else { "rolling back" };
+            out(format!("{heading} {} migration(s), newest first:", steps.len()));
             for s in steps {
                 let why = if s.dependant { "  (requires what is rolled back; --cascade)" } else { "" };
                 out(format!("  {} ({}){why}", s.label(), s.version));
             }
         }
-        if !destructive || args.yes {
+        if !ask {
             return Ok(());
-        }
-        if !std::io::stdin().is_terminal() {
-            return Err("--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back".to_owned());
         }
         eprint!("type the database name `{database}` to confirm: ");
         let _ = std::io::stderr().flush();
