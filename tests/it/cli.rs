@@ -207,13 +207,23 @@ async fn dry_run_changes_nothing() {
 #[test]
 fn graph_and_plan_all_need_no_database() {
     let mermaid = expect_code(&host(None, &["graph"]), 0);
-    assert!(mermaid.starts_with("flowchart BT\n"), "{mermaid}");
+    // Fenced, to paste into Markdown as it is.
+    assert!(mermaid.starts_with("```mermaid\nflowchart BT\n") && mermaid.trim_end().ends_with("```"), "{mermaid}");
     assert!(mermaid.contains("medications_1_0_0 -->|requires| core_1_0_0"), "{mermaid}");
     let dot = expect_code(&host(None, &["graph", "--format", "dot"]), 0);
     assert!(dot.contains("\"tasks@1.0.0\" -> \"core@1.0.0\""), "{dot}");
     let json: serde_json::Value = serde_json::from_str(&expect_code(&host(None, &["graph", "--json"]), 0)).unwrap();
-    let tasks = json.as_array().unwrap().iter().find(|n| n["module"] == "tasks").unwrap();
+    let tasks = json["modules"].as_array().unwrap().iter().find(|n| n["module"] == "tasks").unwrap();
     assert_eq!(tasks["requires"], serde_json::json!(["core@1.0.0"]));
+    // Two choices of output are one too many, said rather than one silently winning.
+    let o = host(None, &["graph", "--json", "--format", "dot"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("--json and --format both choose the output; give one of them"), "{}", stderr(&o));
+    // plan --json is an object too, like every other verb's.
+    let json: serde_json::Value =
+        serde_json::from_str(&expect_code(&host(None, &["plan", "--all", "--json"]), 0)).unwrap();
+    assert_eq!(json["migrations"].as_array().unwrap().len(), ALL);
+    assert_eq!(json["migrations"][0]["module"], "core");
     let plan = expect_code(&host(None, &["plan", "--all"]), 0);
     assert!(plan.starts_with("   1. core/0001_create_users (1.0.0)\n"), "{plan}");
     assert!(plan.contains(&format!("{ALL} migration(s) to apply")), "{plan}");

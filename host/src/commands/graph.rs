@@ -8,13 +8,14 @@ use super::{Global, out, out_json};
 
 /// Print the module dependency graph (module@version nodes, "requires" edges).
 ///
-/// Render Mermaid in any Markdown viewer that supports it, or dot with
-/// `vytal-host graph --format dot | dot -Tsvg > modules.svg`.
+/// Mermaid comes as a fenced ```mermaid block, ready to paste into Markdown;
+/// dot renders with `vytal-host graph --format dot | dot -Tsvg > modules.svg`;
+/// --json gives {"modules": [{module, version, requires}]}.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Mermaid)]
-    format: Format,
+    /// Output format [default: mermaid]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -25,6 +26,9 @@ enum Format {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
+    if global.json && args.format.is_some() {
+        anyhow::bail!("--json and --format both choose the output; give one of them");
+    }
     if global.json {
         let nodes: Vec<_> = plan
             .graph()
@@ -36,13 +40,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        out_json(&nodes)?;
+        out_json(&serde_json::json!({ "modules": nodes }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let format = match args.format {
-        Format::Mermaid => GraphFormat::Mermaid,
-        Format::Dot => GraphFormat::Dot,
-    };
-    out(render(&plan, format).trim_end());
+    match args.format.unwrap_or(Format::Mermaid) {
+        Format::Mermaid => out(format!("```mermaid\n{}\n```", render(&plan, GraphFormat::Mermaid).trim_end())),
+        Format::Dot => out(render(&plan, GraphFormat::Dot).trim_end()),
+    }
     Ok(ExitCode::SUCCESS)
 }

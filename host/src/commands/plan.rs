@@ -61,7 +61,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 sql: args.sql.then_some(m.up.as_ref()),
             })
             .collect();
-        out_json(&json)?;
+        out_json(&serde_json::json!({ "migrations": json }))?;
     } else if args.sql {
         for m in &steps {
             let lock = m.directives.lock_timeout.unwrap_or(settings.lock_timeout);
