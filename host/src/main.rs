@@ -8,12 +8,22 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let _ = dotenvy::dotenv();
+    // Before anything reads the environment; a broken file stops here, named.
+    let dotenv = match commands::load_dotenv() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cli = commands::Cli::parse();
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let filter = tracing_subscriber::EnvFilter::try_from_env("VYTAL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(color).init();
+    if let Some(path) = dotenv {
+        tracing::info!(path = %path.display(), "read .env");
+    }
 
     // One thread: a command works on one connection, one step at a time, and
     // a worker thread would only add a hop to every round trip (measured:

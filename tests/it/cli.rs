@@ -433,6 +433,41 @@ fn a_build_older_than_the_files_on_disk_says_to_rebuild() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+#[test]
+fn a_dotenv_is_read_from_above_and_a_broken_one_is_named() {
+    let root = tempdir("dotenv");
+    let below = root.join("a/b");
+    std::fs::create_dir_all(&below).unwrap();
+    let status = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+            .args(["status"])
+            .current_dir(&below)
+            .env_remove("DATABASE_URL")
+            .env_remove("VYTAL_MANIFEST")
+            .env("VYTAL_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    // Read from the nearest folder above, and said so at info level.
+    std::fs::write(root.join(".env"), "DATABASE_URL=postgres://postgres@127.0.0.1:1/from_dotenv\n").unwrap();
+    let o = status();
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("cannot connect to postgres://postgres@127.0.0.1:1/from_dotenv"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("read .env") && stderr(&o).contains(&root.join(".env").display().to_string()),
+        "{}",
+        stderr(&o)
+    );
+    // A line that does not parse stops everything, with the file and the line.
+    std::fs::write(root.join(".env"), "DATABASE_URL=postgres://postgres@127.0.0.1:1/x\nTHIS IS BROKEN\n").unwrap();
+    let o = status();
+    expect_code(&o, 2);
+    let want = format!("{}, line 2: cannot read `THIS IS BROKEN`", root.join(".env").display());
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("cannot connect"), "nothing else ran: {}", stderr(&o));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("vytal-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -80,10 +80,12 @@ pub fn root() -> PathBuf {
 pub fn cargo_build(release: bool, extra: &[&str]) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root()).args(["build", "--quiet", "-p", "vytal-host"]).args(extra);
+    cmd.current_dir(root()).args(["build", "-p", "vytal-host"]).args(extra);
     if release {
-        cmd.arg("--release");
+        // The benchmark's output is its table.
+        cmd.args(["--release", "--quiet"]);
     }
+    // Otherwise cargo's progress shows: a first build takes minutes.
     let status = cmd.status().context("cannot run cargo")?;
     if !status.success() {
         bail!("building vytal-host failed");
@@ -99,16 +101,17 @@ fn migrate(args: &[String]) -> anyhow::Result<()> {
 fn seed(args: &[String]) -> anyhow::Result<()> {
     let (bin, url, args) = development(args)?;
     // A production database gets neither the pending migrations nor the data.
-    let mark = Command::new(&bin)
-        .args(["mark", "--json"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .context("cannot start vytal-host")?;
+    let mut mark = Command::new(&bin);
+    mark.args(["mark", "--json"]);
+    if let Some(url) = &url {
+        mark.env("DATABASE_URL", url);
+    }
+    let mark = mark.output().context("cannot start vytal-host")?;
     let marked: serde_json::Value = serde_json::from_slice(&mark.stdout).unwrap_or_default();
     if !mark.status.success() || marked["production"] != serde_json::Value::Bool(false) {
         bail!(
             "refusing: {} is marked as production, or its mark could not be read ({}); seed only development databases",
-            cluster::redact(&url),
+            url.as_deref().map_or_else(|| "the database of the DB_* variables".to_owned(), cluster::redact),
             String::from_utf8_lossy(&mark.stderr).trim()
         );
     }
@@ -116,26 +119,42 @@ fn seed(args: &[String]) -> anyhow::Result<()> {
     host(&bin, &url, "seed", &args)
 }
 
-/// Builds vytal-host and picks the database: DATABASE_URL, else the local
-/// development one. Returns the binary, the URL and the other arguments.
-fn development(args: &[String]) -> anyhow::Result<(PathBuf, String, Vec<String>)> {
+/// Builds vytal-host and picks the database as vytal-host does (the nearest
+/// `.env` read first, variables already set winning): DATABASE_URL, else the
+/// DB_* variables (left to vytal-host, `None`), else the local development
+/// one. Returns the binary, the URL and the other arguments.
+fn development(args: &[String]) -> anyhow::Result<(PathBuf, Option<String>, Vec<String>)> {
     let private = args.iter().any(|a| a == "--private");
     let rest: Vec<String> = args.iter().filter(|a| *a != "--private").cloned().collect();
+    match dotenvy::dotenv() {
+        Ok(path) => eprintln!("read {}", path.display()),
+        Err(e) if e.not_found() => {}
+        Err(e) => bail!("cannot read .env: {e}; write each setting as NAME=value"),
+    }
     let bin = cargo_build(false, &[])?.join("vytal-host");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    let set = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let url = match set("DATABASE_URL") {
         Some(url) if !private => {
             eprintln!("using DATABASE_URL ({})", cluster::redact(&url));
-            url
+            Some(url)
         }
-        _ => runtime.block_on(cluster::development_database(private))?,
+        None if !private && (set("DB_HOST").is_some() || set("DB_DATABASE").is_some()) => {
+            eprintln!("using the DB_* variables");
+            None
+        }
+        _ => Some(runtime.block_on(cluster::development_database(private))?),
     };
     Ok((bin, url, rest))
 }
 
-fn host(bin: &Path, url: &str, verb: &str, args: &[String]) -> anyhow::Result<()> {
-    let status =
-        Command::new(bin).arg(verb).args(args).env("DATABASE_URL", url).status().context("cannot start vytal-host")?;
+fn host(bin: &Path, url: &Option<String>, verb: &str, args: &[String]) -> anyhow::Result<()> {
+    let mut cmd = Command::new(bin);
+    cmd.arg(verb).args(args);
+    if let Some(url) = url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let status = cmd.status().context("cannot start vytal-host")?;
     if !status.success() {
         bail!("vytal-host {verb} failed (exit {})", status.code().unwrap_or(-1));
     }

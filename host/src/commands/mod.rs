@@ -174,3 +174,27 @@ fn stale_build_hint(catalog: &Catalog) {
         );
     }
 }
+
+/// Reads the nearest `.env`, from the current folder up, into the
+/// environment (variables already set win), and returns its path. A line
+/// that does not parse is an error naming the file and the line.
+pub fn load_dotenv() -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Ok(here) = std::env::current_dir() else { return Ok(None) };
+    let Some(path) = here.ancestors().map(|d| d.join(".env")).find(|p| p.is_file()) else {
+        return Ok(None);
+    };
+    match dotenvy::from_path(&path) {
+        Ok(()) => Ok(Some(path)),
+        Err(dotenvy::Error::LineParse(text, _)) => {
+            let content = std::fs::read_to_string(&path).unwrap_or_default();
+            let line = content.lines().position(|l| text.starts_with(l.trim_end()) && !l.trim().is_empty());
+            let at = line.map_or_else(String::new, |n| format!(", line {}", n + 1));
+            anyhow::bail!(
+                "{}{at}: cannot read `{}`; write each setting as NAME=value (quote values with spaces), or remove the line",
+                path.display(),
+                text.lines().next().unwrap_or_default()
+            )
+        }
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    }
+}
