@@ -34,6 +34,10 @@ pub struct AppliedRow {
     pub down_checksum: Option<String>,
     /// When.
     pub applied_at: String,
+    /// Who: `db_user (os_user@host)`.
+    pub applied_by: String,
+    /// How long the migration took, in milliseconds.
+    pub duration_ms: f64,
 }
 
 impl AppliedRow {
@@ -646,7 +650,8 @@ COMMIT;"#
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT module, id, name, module_version, checksum, down_sql, \
              to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-             to_jsonb(m) ->> 'down_checksum' \
+             to_jsonb(m) ->> 'down_checksum', \
+             applied_by_db || ' (' || applied_by_os || '@' || applied_by_host || ')', duration_ms \
              FROM \"{}\".migrations m ORDER BY applied_at, module, id",
             self.schema
         )))
@@ -663,6 +668,8 @@ COMMIT;"#
                     down_sql: r.try_get(5)?,
                     applied_at: r.try_get(6)?,
                     down_checksum: r.try_get(7)?,
+                    applied_by: r.try_get(8)?,
+                    duration_ms: r.try_get(9)?,
                 })
             })
             .collect()

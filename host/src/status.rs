@@ -19,6 +19,12 @@ pub struct MigrationState {
     /// When it was applied (UTC), if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_at: Option<String>,
+    /// Who applied it: `db_user (os_user@host)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_by: Option<String>,
+    /// How long it took, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
 }
 
 /// One module's state.
@@ -97,6 +103,8 @@ pub(crate) fn build(plan: &Plan, database: String, a: &Assessment<'_>) -> Status
                     name: m.name.clone(),
                     version: m.version.to_string(),
                     applied_at: row.map(|r| r.applied_at.clone()),
+                    applied_by: row.map(|r| r.applied_by.clone()),
+                    duration_ms: row.map(|r| r.duration_ms),
                 };
                 if row.is_some() {
                     status.applied.push(state);

@@ -186,6 +186,12 @@ async fn status_and_plan_report_and_check() {
     let core = v["modules"].as_array().unwrap().iter().find(|m| m["module"] == "core").unwrap();
     assert_eq!(core["applied_version"], "1.2.0");
     assert_eq!(core["applied"][0]["name"], "create_users");
+    // When, by whom and how long, per applied migration, as the ledger has them.
+    assert!(core["applied"][0]["applied_by"].as_str().is_some_and(|b| b.starts_with("postgres (")), "{core:#}");
+    assert!(core["applied"][0]["duration_ms"].as_f64().is_some_and(|d| d > 0.0), "{core:#}");
+    let human = expect_code(&host(Some(&db), &["status"]), 0);
+    let line = human.lines().find(|l| l.contains("applied 0001_create_users (1.0.0) at ")).unwrap_or_default();
+    assert!(line.contains(" by postgres (") && line.ends_with(" ms"), "{human}");
 
     expect_code(&host(Some(&db), &["run"]), 0);
     expect_code(&host(Some(&db), &["status", "--check"]), 0);

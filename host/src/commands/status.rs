@@ -4,9 +4,12 @@ use std::process::ExitCode;
 
 use super::{EXIT_CHECK, Global, out, out_json};
 
-/// Show, per module, the version built, and the migrations applied and pending.
+/// Show, per module, the version built, and the migrations applied (when,
+/// by whom, how long) and pending.
 ///
 /// Reads the ledger only: takes no lock and writes nothing.
+///
+/// Example: vytal-host status --check   (exit 1 when anything is pending)
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Exit with 1 when anything is pending or an applied migration was edited
@@ -38,6 +41,17 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 m.applied.len(),
                 m.pending.len()
             ));
+            for a in &m.applied {
+                out(format!(
+                    "    applied {}_{} ({}) at {} by {} in {}",
+                    a.id,
+                    a.name,
+                    a.version,
+                    a.applied_at.as_deref().unwrap_or("?"),
+                    a.applied_by.as_deref().unwrap_or("?"),
+                    a.duration_ms.map_or_else(|| "?".to_owned(), |d| format!("{d:.1} ms"))
+                ));
+            }
             for p in &m.pending {
                 out(format!("    pending {}_{} ({})", p.id, p.name, p.version));
             }
