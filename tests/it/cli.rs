@@ -474,6 +474,28 @@ fn a_dotenv_is_read_from_above_and_a_broken_one_is_named() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+#[test]
+fn every_subcommand_help_shows_an_example() {
+    for sub in [
+        "run",
+        "status",
+        "plan",
+        "adopt",
+        "rollback",
+        "verify",
+        "history",
+        "check",
+        "seed",
+        "mark",
+        "grant-runner",
+        "graph",
+        "new",
+    ] {
+        let help = expect_code(&host(None, &[sub, "--help"]), 0);
+        assert!(help.contains(&format!("Example: vytal-host {sub}")), "{sub} --help:\n{help}");
+    }
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("vytal-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -14,6 +14,10 @@ use super::{Global, ms, out, out_json};
 /// the ledger as applied. If anything is missing or different, nothing is
 /// recorded and the differences are listed. Objects beyond what the
 /// migrations create are reported and left alone.
+///
+/// Example: vytal-host adopt --dry-run
+///
+/// Example: vytal-host adopt --module medications
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Adopt only this module (repeatable) and the modules it requires

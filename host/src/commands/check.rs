@@ -26,6 +26,10 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 ///   vytal-host check -m medications        one module (prerequisites are replayed, not reported)
 ///   vytal-host check modules/tasks/migrations/1.2.0/0004_x.up.sql   a migration being written
 ///   vytal-host check --rules               the rules, their levels and why they matter
+///
+/// Example: vytal-host check modules/medications/migrations/1.2.0/0008_add_refill_reminders.up.sql
+///
+/// Example: vytal-host check --rules
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

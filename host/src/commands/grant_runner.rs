@@ -16,6 +16,8 @@ use super::{Global, out};
 /// Example:
 ///   DATABASE_URL=postgres://vytal_owner@db/app vytal-host grant-runner vytal_runner
 ///   DATABASE_URL=postgres://vytal_runner@db/app vytal-host run
+///
+/// Example: vytal-host grant-runner vytal_runner
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

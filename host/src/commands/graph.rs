@@ -11,6 +11,8 @@ use super::{Global, out, out_json};
 /// Mermaid comes as a fenced ```mermaid block, ready to paste into Markdown;
 /// dot renders with `vytal-host graph --format dot | dot -Tsvg > modules.svg`;
 /// --json gives {"modules": [{module, version, requires}]}.
+///
+/// Example: vytal-host graph --format dot | dot -Tsvg > modules.svg
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Output format [default: mermaid]

@@ -18,6 +18,10 @@ use super::{Global, ms, out, out_json};
 ///   vytal-host history -n 500 -m claims     one module's, more of them
 ///   vytal-host history --head >> /secure/vytal-heads.txt
 ///   vytal-host history --acknowledge "restored from backup after INC-42"
+///
+/// Example: vytal-host history -n 20 --module claims
+///
+/// Example: vytal-host history --head > head.txt
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -19,6 +19,10 @@ use super::{Global, out, out_json};
 ///   vytal-host mark production           mark this database as production
 ///   vytal-host mark development          clear the mark (type the database name)
 ///   vytal-host mark development --yes vytal_staging
+///
+/// Example: vytal-host mark production
+///
+/// Example: vytal-host mark development --yes vytalwatch_dev
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

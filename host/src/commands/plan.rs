@@ -10,6 +10,10 @@ use super::{EXIT_CHECK, Global, out, out_json};
 ///
 /// Compares with the database's ledger (read only). With --all, shows the
 /// whole plan as for an empty database and needs no database at all.
+///
+/// Example: vytal-host plan --sql > pending.sql
+///
+/// Example: vytal-host plan --all --module tasks
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this module (repeatable) and what it requires

@@ -15,6 +15,10 @@ use super::{Global, ms, out, out_json};
 /// applied, so a build that no longer carries a migration can still undo it.
 /// --all and --cascade ask for the database name on a terminal; elsewhere
 /// they need --yes.
+///
+/// Example: vytal-host rollback --to medications@1.1.0 --dry-run
+///
+/// Example: vytal-host rollback --module push-notifications
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").args(["count", "module", "to", "all"]))]
 pub struct Args {

@@ -16,6 +16,10 @@ use super::{Global, ms, out, out_json};
 /// pending migration in its own transaction together with its ledger row.
 /// Running it again applies nothing. Several runs started together apply
 /// each migration exactly once.
+///
+/// Example: vytal-host run --module medications
+///
+/// Example: vytal-host run --dry-run
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Apply only this module (repeatable) and the pending migrations it requires

@@ -28,6 +28,10 @@ use super::{Global, ms, out, out_json};
 ///   vytal-host seed --count 5000 --clean     empty the tables, then 5,000 patients
 ///   vytal-host seed -m medications           medications' tables, and the users they need
 ///   vytal-host seed --dry-run                what each table would get, column by column
+///
+/// Example: vytal-host seed --count 500 --clean
+///
+/// Example: vytal-host seed --module claims --dry-run
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

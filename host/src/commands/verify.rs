@@ -21,6 +21,10 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 /// On a database the build is ahead of, every pending migration shows as
 /// drift; --applied compares with what the ledger records instead, and
 /// lists the pending migrations as notes (exit 0 when nothing else is found).
+///
+/// Example: vytal-host verify --applied
+///
+/// Example: vytal-host verify --module medications --plugin expired_consents.wasm
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only this module's objects (repeatable)
