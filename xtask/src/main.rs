@@ -1,8 +1,9 @@
 //! `cargo xtask`: the one-command paths for people working on vytal.
 //!
 //! - `cargo xtask migrate [ARGS]`: builds vytal-host and runs `vytal-host run ARGS`
-//!   against DATABASE_URL, else a local `vytalwatch` database (created if
-//!   missing), else a private PostgreSQL cluster under target/.
+//!   against the database vytal-host would pick (the nearest `.env` read
+//!   first): DATABASE_URL, else the DB_* variables, else a local `vytalwatch`
+//!   database (created if missing), else a private PostgreSQL cluster under target/.
 //! - `cargo xtask seed [ARGS]`: the same database; applies what is pending,
 //!   then runs `vytal-host seed ARGS`.
 //! - `cargo xtask bench [--runs N] [--peers | --upgrade]`: measures vytal-host
@@ -45,8 +46,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   migrate [--private] [RUN ARGS]  build vytal-host and apply every pending migration to
-                                  DATABASE_URL, else the local `vytalwatch` database (created
-                                  if missing), else a private cluster under target/vytal-pg.
+                                  DATABASE_URL (.env is read first), else the DB_* variables,
+                                  else the local `vytalwatch` database (created if missing),
+                                  else a private cluster under target/vytal-pg.
                                   --private skips straight to the private cluster; other
                                   arguments go to `vytal-host run` (e.g. --module medications)
   seed [--private] [SEED ARGS]    the same database: apply what is pending, then fill every
