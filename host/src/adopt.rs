@@ -38,6 +38,9 @@ pub struct AdoptOptions {
     pub modules: Vec<String>,
     /// Check and say what would be recorded, change nothing.
     pub dry_run: bool,
+    /// Record the objects no migration creates as foreign, for this reason:
+    /// `verify` then shows them as notes instead of drift.
+    pub acknowledge_foreign: Option<String>,
     /// The command line, for the event log.
     pub command: String,
 }
@@ -57,6 +60,8 @@ pub struct AdoptReport {
     pub pending: Vec<String>,
     /// Objects the database has beyond what the migrations create; left alone.
     pub extra: Vec<Finding>,
+    /// Whether `extra` was recorded as foreign (`--acknowledge-foreign`).
+    pub acknowledged: bool,
     /// Wall time in milliseconds.
     pub elapsed_ms: f64,
 }
@@ -205,11 +210,21 @@ async fn locked(
     // Objects of modules that are already applied, or not adopted now, are not this command's business.
     let ours = |d: &&Drift| d.owner.as_ref().is_some_and(|o| modules.contains(o));
     let (extra, differs): (Vec<&Drift>, Vec<&Drift>) = c.drift.iter().filter(ours).partition(|d| d.is_extra());
+    // Objects no migration creates at all (an earlier tool's own tables) are reported too.
+    let foreign = session.foreign_objects().await?;
+    let acknowledged = |d: &&Drift| foreign.iter().any(|(k, o)| *k == d.kind.to_string() && *o == d.object);
+    let extra: Vec<&Drift> = extra
+        .into_iter()
+        .chain(c.drift.iter().filter(|d| d.owner.is_none() && d.is_extra()))
+        .filter(|d| !acknowledged(d))
+        .collect();
     let differs: Vec<Finding> = differs
         .into_iter()
         .map(|d| Finding::of(d, "drift"))
         .chain(c.prerequisites.iter().filter(ours).map(|d| Finding::of(d, "prerequisite")))
         .collect();
+    let to_acknowledge: Vec<(String, String, Option<String>)> =
+        extra.iter().map(|d| (d.kind.to_string(), d.object.clone(), d.found().map(str::to_owned))).collect();
     let extra: Vec<Finding> = extra.into_iter().map(|d| Finding::of(d, "drift")).collect();
     if !differs.is_empty() {
         let versions =
@@ -220,12 +235,16 @@ async fn locked(
     let adopt: Vec<&PlannedMigration> =
         cut.migrations().iter().filter(|m| todo_keys.contains(&(m.module.clone(), m.id.clone()))).collect();
     let adopted_keys: BTreeSet<(&str, &str)> = adopt.iter().map(|m| (m.module.as_str(), m.id.as_str())).collect();
-    if !options.dry_run && !adopt.is_empty() {
+    let acknowledge = options.acknowledge_foreign.as_deref().filter(|_| !to_acknowledge.is_empty());
+    if !options.dry_run && (!adopt.is_empty() || acknowledge.is_some()) {
         let (conn, ledger, actor, command) = session.parts();
         let record = async {
             sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
             for m in &adopt {
                 ledger.record_adopted(conn, m, actor, command).await?;
+            }
+            if let Some(reason) = acknowledge {
+                ledger.acknowledge_foreign(conn, &to_acknowledge, reason, actor, command).await?;
             }
             sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
             Ok::<(), sqlx::Error>(())
@@ -247,6 +266,7 @@ async fn locked(
             .map(|m| m.label().to_string())
             .collect(),
         extra,
+        acknowledged: acknowledge.is_some() && !options.dry_run,
         elapsed_ms: session.elapsed_ms(),
     })
 }

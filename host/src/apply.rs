@@ -13,7 +13,7 @@ use sqlx::postgres::PgConnection;
 
 use crate::db::Database;
 use crate::exec::{self, ExecError, MigrationOutcome, PgReport, Script, TookEffect, Transaction};
-use crate::resolve::{Plan, PlannedMigration, UnknownModule};
+use crate::resolve::{Plan, PlannedMigration, SelectError};
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
 
@@ -22,6 +22,8 @@ use crate::state::{Assessment, StateError};
 pub struct RunOptions {
     /// Only these modules and what they require; empty means all.
     pub modules: Vec<String>,
+    /// Stop these modules at these versions (`run --to MODULE@VERSION`); each is selected too.
+    pub to: Vec<(String, semver::Version)>,
     /// One transaction for the whole plan.
     pub atomic: bool,
     /// Say what would run, change nothing.
@@ -91,9 +93,9 @@ pub enum ApplyError {
     /// Connecting, locking or the host's own bookkeeping failed.
     #[error(transparent)]
     Session(#[from] SessionError),
-    /// `--module` names no module.
+    /// `--module` or `--to` names no module, or a version the module never had.
     #[error(transparent)]
-    UnknownModule(#[from] UnknownModule),
+    Select(#[from] SelectError),
     /// The ledger and the plan disagree (edited or out-of-order migrations).
     #[error(transparent)]
     State(#[from] StateError),
@@ -149,7 +151,7 @@ pub async fn run<'c>(
     progress: &mut dyn Progress,
 ) -> Result<RunReport, ApplyError> {
     let started = Instant::now();
-    let selection = plan.select(&options.modules)?;
+    let selection = plan.select_up_to(&options.modules, &options.to)?;
     if let Some(m) = selection.iter().find(|m| crate::sql::split_statements(&m.up).is_empty()) {
         return Err(ApplyError::EmptyUp { label: m.label().to_string(), path: m.up_path.clone() });
     }
@@ -184,7 +186,9 @@ pub async fn run<'c>(
         Err(e) => (Outcome::Failed, Some(e.to_string())),
     };
     let applied = if options.dry_run { 0 } else { report.migrations.len() };
-    let details = serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules });
+    let to: Vec<String> = options.to.iter().map(|(m, v)| format!("{m}@{v}")).collect();
+    let details =
+        serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules, "to": to });
     session.finish(outcome, error.as_deref(), details).await;
     match result {
         Ok(()) => Ok(report),
@@ -217,7 +221,11 @@ async fn locked<'p>(
     let pulled_in: Vec<&PlannedMigration> = todo
         .iter()
         .copied()
-        .filter(|m| !options.modules.is_empty() && !options.modules.iter().any(|s| m.module == *s))
+        .filter(|m| {
+            let selected = !options.modules.is_empty() || !options.to.is_empty();
+            let mut chosen = options.modules.iter().chain(options.to.iter().map(|(t, _)| t));
+            selected && !chosen.any(|s| m.module == *s)
+        })
         .collect();
     report.pulled_in = pulled_in.iter().map(|m| m.label().to_string()).collect();
     progress.planned(&todo, &pulled_in);
@@ -363,15 +371,16 @@ async fn failed(session: &mut Session<'_>, m: &PlannedMigration, mut e: ExecErro
     ApplyError::Failed(Box::new(failure))
 }
 
-/// What `run` would apply for `modules` (all when empty), in order, read
+/// What `run` would apply for `modules` (all when empty) and `to`, in order, read
 /// from the ledger without locking or writing. Refuses as `run` would when
 /// an applied migration was edited or a pending one sorts below an applied one.
 pub async fn pending<'p, 'c>(
     plan: &'p Plan,
     db: impl Into<Database<'c>>,
     modules: &[String],
+    to: &[(String, semver::Version)],
 ) -> Result<Vec<&'p PlannedMigration>, ApplyError> {
-    let selection = plan.select(modules)?;
+    let selection = plan.select_up_to(modules, to)?;
     let mut session = Session::open(db.into(), plan.settings(), "vytal-host plan", "plan", Access::Read).await?;
     let rows = session.applied().await;
     session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions};
 
 /// Errors finding or reaching the database.
 #[derive(Debug, thiserror::Error)]
@@ -283,4 +283,50 @@ impl<'c> From<&'c mut PgConnection> for Database<'c> {
     fn from(c: &'c mut PgConnection) -> Self {
         Database::Connection(c)
     }
+}
+
+/// Creates the database `name` unless it exists, on `admin` (a connection to
+/// another database of the server); true when this call created it. Several
+/// commands may race to create it: losing that race (`duplicate_database`,
+/// or the unique index on `pg_database` when both inserts overlap) means it
+/// exists, which is all a caller needs.
+pub(crate) async fn create_database(admin: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut *admin)
+        .await?;
+    if exists {
+        return Ok(false);
+    }
+    let created =
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {}", quote_ident(name)))).execute(&mut *admin).await;
+    match created {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505") => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Drops the database `name` if it exists, on `admin`; true when it existed.
+/// With `force`, ends the sessions connected to it first (`WITH (FORCE)`).
+pub(crate) async fn drop_database(admin: &mut PgConnection, name: &str, force: bool) -> Result<bool, sqlx::Error> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut *admin)
+        .await?;
+    if !exists {
+        return Ok(false);
+    }
+    let with = if force { " WITH (FORCE)" } else { "" };
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}{with}", quote_ident(name))))
+        .execute(&mut *admin)
+        .await?;
+    Ok(true)
+}
+
+/// `name` as a quoted identifier.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

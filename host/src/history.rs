@@ -16,6 +16,66 @@ pub struct HistoryOptions {
     pub limit: i64,
     /// Only this module's.
     pub module: Option<String>,
+    /// Only events whose command line starts with this (`run`, `rollback --all`...).
+    pub command: Option<String>,
+    /// Only events of this kind (`run`, `migration`, `rollback`, `mark`...).
+    pub kind: Option<String>,
+    /// Only events from this time on.
+    pub since: Option<When>,
+    /// Only events before this time.
+    pub until: Option<When>,
+    /// Only events that failed.
+    pub failed: bool,
+}
+
+/// A point in time as a person gives it: a time PostgreSQL reads
+/// (`2026-12-01`, `2026-12-01 14:00+01`), or a while ago (`90m`, `12h`, `7d`, `2w`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    /// A timestamp, read by the server.
+    At(String),
+    /// This long before now, as an interval (`7 days`).
+    Ago(String),
+}
+
+impl std::str::FromStr for When {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let unit_at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (n, unit) = text.split_at(unit_at);
+        let unit = match unit {
+            "s" => Some("seconds"),
+            "m" | "min" => Some("minutes"),
+            "h" => Some("hours"),
+            "d" => Some("days"),
+            "w" => Some("weeks"),
+            _ => None,
+        };
+        match (n.parse::<u32>(), unit) {
+            (Ok(n), Some(unit)) => Ok(When::Ago(format!("{n} {unit}"))),
+            _ if text.starts_with(|c: char| c.is_ascii_digit()) && text.len() >= 10 => Ok(When::At(text.to_owned())),
+            _ => Err(format!(
+                "`{text}` is not a time: give a date or time (2026-12-01, \"2026-12-01 14:00+01\") or a while ago (90m, 12h, 7d, 2w)"
+            )),
+        }
+    }
+}
+
+impl When {
+    fn at(&self) -> Option<&str> {
+        match self {
+            When::At(t) => Some(t),
+            When::Ago(_) => None,
+        }
+    }
+
+    fn ago(&self) -> Option<&str> {
+        match self {
+            When::Ago(i) => Some(i),
+            When::At(_) => None,
+        }
+    }
 }
 
 /// One event.
@@ -95,15 +155,35 @@ async fn read(
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), kind, command, outcome, \
                 module, migration, error, duration_ms, db_user, os_user, host, details->>'tls' \
-         FROM (SELECT * FROM \"{}\".events WHERE $1::text IS NULL OR module = $1 ORDER BY seq DESC LIMIT $2) e \
+         FROM (SELECT * FROM \"{}\".events \
+               WHERE ($1::text IS NULL OR module = $1) \
+                 AND ($3::text IS NULL OR command LIKE replace(replace(replace($3, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%') \
+                 AND ($4::text IS NULL OR kind = $4) \
+                 AND at >= coalesce($5::timestamptz, now() - $6::interval, '-infinity') \
+                 AND at < coalesce($7::timestamptz, now() - $8::interval, 'infinity') \
+                 AND (NOT $9 OR outcome = 'failed') \
+               ORDER BY seq DESC LIMIT $2) e \
          ORDER BY seq",
         ledger.schema()
     )))
     .bind(options.module.as_deref())
     .bind(options.limit)
+    .bind(options.command.as_deref())
+    .bind(options.kind.as_deref())
+    .bind(options.since.as_ref().and_then(When::at))
+    .bind(options.since.as_ref().and_then(When::ago))
+    .bind(options.until.as_ref().and_then(When::at))
+    .bind(options.until.as_ref().and_then(When::ago))
+    .bind(options.failed)
     .fetch_all(&mut *conn)
     .await
-    .map_err(SessionError::during("reading the event log"))?;
+    .map_err(|error| {
+        let bad_time = error.as_database_error().and_then(|d| d.code()).is_some_and(|c| c.starts_with("22"));
+        SessionError::Database {
+            during: if bad_time { "reading the event log (is --since or --until a valid time?)" } else { "reading the event log" },
+            error,
+        }
+    })?;
     let events = rows
         .iter()
         .map(|r| {

@@ -521,7 +521,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
             "WITH latest AS ( \
                SELECT DISTINCT ON (module, migration) module, migration, seq, outcome, details->>'checksum' AS checksum \
                FROM \"{s}\".events \
-               WHERE kind IN ('migration', 'rollback') AND outcome IN ('applied', 'adopted', 'rolled-back') AND module IS NOT NULL \
+               WHERE kind IN ('migration', 'rollback') AND outcome IN ('applied', 'adopted', 'repaired', 'rolled-back') AND module IS NOT NULL \
                ORDER BY module, migration, seq DESC) \
              SELECT coalesce(m.module, l.module) || '/' || coalesce(m.id, l.migration), \
                     CASE \
@@ -531,7 +531,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                       ELSE format('its ledger row has checksum %s, but event %s recorded %s: the row was edited', m.checksum, l.seq, l.checksum) \
                     END \
              FROM \"{s}\".migrations m FULL JOIN latest l ON l.module = m.module AND l.migration = m.id \
-             WHERE (m.module IS NULL AND l.outcome IN ('applied', 'adopted')) \
+             WHERE (m.module IS NULL AND l.outcome IN ('applied', 'adopted', 'repaired')) \
                 OR (m.module IS NOT NULL AND (l.seq IS NULL OR l.outcome = 'rolled-back' OR l.checksum IS DISTINCT FROM m.checksum)) \
              ORDER BY 1"
         )))
@@ -633,7 +633,10 @@ GRANT SELECT, INSERT, DELETE ON "{s}".migrations TO {r};
 GRANT SELECT, INSERT ON "{s}".events TO {r};
 GRANT SELECT ON "{s}".events_head TO {r};
 GRANT SELECT, INSERT, DELETE ON "{s}".marks TO {r};
-COMMIT;"#
+{foreign}
+GRANT SELECT ON "{s}".foreign_objects TO {r};
+COMMIT;"#,
+            foreign = self.foreign_ddl()
         );
         let done = sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await;
         if done.is_err() {
@@ -731,6 +734,105 @@ COMMIT;"#
         .execute(conn)
         .await?;
         Ok(())
+    }
+
+    /// Sets a row's checksum and module version to this build's (`repair`),
+    /// inside the caller's transaction; the row must still hold `previous`.
+    pub async fn repair(
+        &self,
+        conn: &mut PgConnection,
+        module: &str,
+        id: &str,
+        previous: &str,
+        checksum: &str,
+        version: &str,
+    ) -> Result<(), sqlx::Error> {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE \"{}\".migrations SET checksum = $4, module_version = $5 WHERE module = $1 AND id = $2 AND checksum = $3",
+            self.schema
+        )))
+        .bind(module)
+        .bind(id)
+        .bind(previous)
+        .bind(checksum)
+        .bind(version)
+        .execute(conn)
+        .await?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) }
+    }
+
+    /// The table of foreign objects: objects no migration creates that an
+    /// operator has said belong in the database (`adopt --acknowledge-foreign`).
+    fn foreign_ddl(&self) -> String {
+        format!(
+            r#"CREATE TABLE IF NOT EXISTS "{s}".foreign_objects (
+    kind        text        NOT NULL,
+    object      text        NOT NULL,
+    reason      text        NOT NULL,
+    found       text,
+    acknowledged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    acknowledged_by text     NOT NULL,
+    PRIMARY KEY (kind, object)
+);
+COMMENT ON TABLE "{s}".foreign_objects IS 'objects no migration creates, acknowledged by an operator: vytal-host verify shows them as notes, not drift';"#,
+            s = self.schema
+        )
+    }
+
+    /// The acknowledged foreign objects, as (kind, object); none when never recorded.
+    pub async fn foreign_objects(&self, conn: &mut PgConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{}\".foreign_objects", self.schema))
+            .fetch_one(&mut *conn)
+            .await?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT kind, object FROM \"{}\".foreign_objects ORDER BY kind, object",
+            self.schema
+        )))
+        .fetch_all(conn)
+        .await
+    }
+
+    /// Records `objects` (kind, object, what is there) as foreign with
+    /// `reason`, and one event naming them, inside the caller's transaction.
+    pub async fn acknowledge_foreign(
+        &self,
+        conn: &mut PgConnection,
+        objects: &[(String, String, Option<String>)],
+        reason: &str,
+        actor: &Actor,
+        command: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(AssertSqlSafe(self.foreign_ddl())).execute(&mut *conn).await?;
+        let who = format!("{}@{}", actor.os_user, actor.host);
+        for (kind, object, found) in objects {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO \"{}\".foreign_objects (kind, object, reason, found, acknowledged_by) \
+                 VALUES ($1, $2, $3, $4, current_user || ' (' || $5 || ')') \
+                 ON CONFLICT (kind, object) DO UPDATE SET reason = EXCLUDED.reason, found = EXCLUDED.found, \
+                   acknowledged_at = EXCLUDED.acknowledged_at, acknowledged_by = EXCLUDED.acknowledged_by",
+                self.schema
+            )))
+            .bind(kind)
+            .bind(object)
+            .bind(reason)
+            .bind(found)
+            .bind(&who)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let listed: Vec<String> = objects.iter().map(|(k, o, _)| format!("{k} {o}")).collect();
+        let event = Event {
+            kind: "foreign",
+            command,
+            outcome: "acknowledged",
+            details: serde_json::json!({ "objects": listed, "reason": reason }),
+            ..Event::default()
+        };
+        self.record_event(conn, &event, actor).await
     }
 
     /// Removes a migration's row, inside the caller's transaction (rollback).

@@ -1,6 +1,6 @@
 //! `mark`: record what a database is. A database marked as production is
-//! refused by `seed`; the mark lives in the ledger schema, and setting or
-//! clearing it is an event.
+//! refused by `seed`, `database drop` and `database reset`; the mark lives
+//! in the ledger schema, and setting or clearing it is an event.
 
 use crate::db::{Database, Target};
 use crate::resolve::Plan;

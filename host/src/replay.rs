@@ -54,7 +54,7 @@ pub fn scratch_name(database: &str) -> String {
 /// The name of scratch database number `slot` for `database`: slot 0 is
 /// [`scratch_name`], slot 1 `<database>_vytal_scratch2` (check replays in two
 /// at once), each shortened the same way when too long.
-fn scratch_slot(database: &str, slot: usize) -> String {
+pub(crate) fn scratch_slot(database: &str, slot: usize) -> String {
     let suffix = if slot == 0 { String::new() } else { (slot + 1).to_string() };
     let name = format!("{database}_vytal_scratch{suffix}");
     if name.len() <= 63 {
@@ -294,29 +294,12 @@ async fn claim_new(scratch: &mut PgConnection, owners: &mut Ownership, module: &
     Ok(())
 }
 
-/// Creates `name` unless it exists. Several commands may race to create it:
-/// losing that race (`duplicate_database`, or the unique index on
-/// `pg_database` when both inserts overlap) means it exists, which is all we need.
+/// Creates the scratch database `name` unless it exists.
 async fn create_database(admin: &mut PgConnection, name: &str) -> Result<(), SessionError> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut *admin)
-        .await
-        .map_err(SessionError::during("looking for the scratch database"))?;
-    if exists {
-        return Ok(());
-    }
-    let created = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""))))
-        .execute(&mut *admin)
-        .await;
-    match created {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505") => Ok(()),
-        Err(error) => Err(SessionError::Database {
-            during: "creating the scratch database the migrations are replayed into (the user needs CREATEDB)",
-            error,
-        }),
-    }
+    crate::db::create_database(admin, name).await.map(|_| ()).map_err(|error| SessionError::Database {
+        during: "creating the scratch database the migrations are replayed into (the user needs CREATEDB)",
+        error,
+    })
 }
 
 /// One migration as `check` replays it: its up, its down, and whether to

@@ -152,6 +152,17 @@ pub struct UnknownModule {
     pub known: String,
 }
 
+/// A selection that names what the plan does not have.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SelectError {
+    /// No such module.
+    #[error(transparent)]
+    Module(#[from] UnknownModule),
+    /// No such version of the module.
+    #[error(transparent)]
+    Version(#[from] UnknownVersion),
+}
+
 /// A `MODULE@VERSION` that names a version the module never had.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("module `{module}` has no version {version}; its versions are {known}")]
@@ -312,6 +323,31 @@ impl Plan {
         let start = self.nodes.iter().enumerate().filter(|(_, n)| modules.iter().any(|m| n.module == *m));
         let seen = self.reach(start.map(|(i, _)| i));
         Ok(self.migrations.iter().filter(|m| seen.contains(&m.node)).collect())
+    }
+
+    /// As [`Plan::select`], with each module of `to` stopped at that version:
+    /// its newer migrations stay out, and so does everything that requires
+    /// one of them. Each module of `to` is selected too.
+    pub fn select_up_to(
+        &self,
+        modules: &[String],
+        to: &[(String, Version)],
+    ) -> Result<Vec<&PlannedMigration>, SelectError> {
+        if to.is_empty() {
+            return Ok(self.select(modules)?);
+        }
+        let mut at = BTreeMap::new();
+        for (module, version) in to {
+            self.check_modules(std::slice::from_ref(module))?;
+            self.check_version(module, version)?;
+            at.insert(ModuleName::from(module.as_str()), version.clone());
+        }
+        let mut wanted: Vec<String> = modules.to_vec();
+        wanted.extend(to.iter().map(|(m, _)| m.clone()));
+        let cut = self.cut(&at);
+        let kept: BTreeSet<(&str, &str)> =
+            cut.select(&wanted)?.into_iter().map(|m| (m.module.as_str(), m.id.as_str())).collect();
+        Ok(self.migrations.iter().filter(|m| kept.contains(&(m.module.as_str(), m.id.as_str()))).collect())
     }
 
     /// The migrations that must be applied before `m`: earlier migrations of

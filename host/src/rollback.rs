@@ -14,6 +14,7 @@ use sqlx::postgres::PgConnection;
 use crate::db::Database;
 use crate::exec::{self, Direction, ExecError, Origin, Script, TookEffect, Transaction};
 use crate::ledger::{AppliedRow, Event};
+use crate::loss::{self, Loss};
 use crate::resolve::{Plan, PlannedMigration, UnknownVersion};
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::sql::{self, Directives};
@@ -108,12 +109,20 @@ pub struct Step {
     pub in_build: bool,
     /// Whether it is only undone because it requires the selection (`--cascade`).
     pub dependant: bool,
+    /// The rows and values its down SQL would destroy, counted before anything runs.
+    pub losses: Vec<Loss>,
     /// Milliseconds it took, once done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
 }
 
 impl Step {
+    /// Rows and values destroyed by all of `steps`, for a person to read:
+    /// empty when they destroy nothing.
+    pub fn losses_of(steps: &[Step]) -> Vec<&Loss> {
+        steps.iter().flat_map(|s| s.losses.iter()).filter(|l| l.rows > 0).collect()
+    }
+
     /// `module/id_name`.
     pub fn label(&self) -> String {
         crate::keys::Label { module: &self.module, id: &self.id, name: &self.name }.to_string()
@@ -301,6 +310,7 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
                 recorded_down_checksum: row.down_checksum.clone(),
                 in_build: built.is_some(),
                 dependant: dependants.contains(&i),
+                losses: Vec::new(),
                 duration_ms: None,
             }
         })
@@ -439,6 +449,13 @@ async fn locked(
     let rows = session.applied().await?;
     let mut steps = select(plan, &rows, options)?;
     choose_downs(&mut steps, options.down, options.dry_run)?;
+    let scripts: Vec<&str> = steps.iter().map(|s| s.down_sql.as_str()).collect();
+    let losses = loss::count(session.conn(), &scripts)
+        .await
+        .map_err(SessionError::during("counting the rows the down SQL would destroy"))?;
+    for (step, losses) in steps.iter_mut().zip(losses) {
+        step.losses = losses;
+    }
     if options.dry_run {
         report.steps = steps;
         return Ok(());

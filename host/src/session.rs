@@ -222,6 +222,14 @@ impl<'c> Session<'c> {
         self.ledger.applied(&mut self.conn).await.map_err(SessionError::during("reading the ledger"))
     }
 
+    /// The foreign objects an operator acknowledged, as (kind, object).
+    pub async fn foreign_objects(&mut self) -> Result<Vec<(String, String)>, SessionError> {
+        self.ledger
+            .foreign_objects(&mut self.conn)
+            .await
+            .map_err(SessionError::during("reading the acknowledged foreign objects"))
+    }
+
     /// Records that a migration (`kind` `migration` or `rollback`; `None`
     /// for the whole run) failed with `message`, outside its rolled-back transaction.
     pub async fn record_failure(

@@ -65,6 +65,7 @@ fn edited_message(edited: &[Edited]) -> String {
             e.migration, e.applied_checksum, e.file_checksum, e.path, e.path
         ));
     }
+    s.push_str("\n  if the change is intended and alters nothing the migration makes (a comment, formatting), accept it on the record instead: vytal-host repair --reason \"...\"");
     s
 }
 
@@ -79,7 +80,7 @@ fn misversioned_message(rows: &[Misversioned]) -> String {
             m.migration, m.module, m.recorded, m.module, m.built
         ));
     }
-    s.push_str("\n  the rows were edited, or a different build applied them: compare with the event log (`SELECT at, module, migration, details FROM vytal.events WHERE kind = 'migration'`) and correct the rows, or run the build that applied them");
+    s.push_str("\n  the rows were edited, or a different build applied them: compare with the event log (`SELECT at, module, migration, details FROM vytal.events WHERE kind = 'migration'`) and run the build that applied them, or, if this build is right, record its versions: vytal-host repair --reason \"...\"");
     s
 }
 

@@ -262,7 +262,15 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
             }
         }
         let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache).await?;
-        findings.extend(c.drift.iter().map(|d| Finding::of(d, "drift")));
+        let foreign = session.foreign_objects().await?;
+        findings.extend(c.drift.iter().map(|d| {
+            let mut f = Finding::of(d, "drift");
+            if d.is_extra() && foreign.iter().any(|(k, o)| *k == d.kind.to_string() && *o == d.object) {
+                f.severity = "note";
+                f.kind = format!("foreign {} (acknowledged)", d.kind);
+            }
+            f
+        }));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
         let applied: BTreeSet<&str> = rows.iter().map(|r| r.module.as_str()).collect();
         findings.extend(run_plugins(plan, target, &loaded, &applied).await?);

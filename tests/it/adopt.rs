@@ -7,7 +7,7 @@ use crate::support::{TestDb, expect_code, host, stderr};
 
 /// Builds the schema the way the earlier suite did: the same DDL (1.0.0 of
 /// the modules it had), no ledger.
-async fn built_elsewhere(name: &str, modules: &[&str]) -> TestDb {
+pub(crate) async fn built_elsewhere(name: &str, modules: &[&str]) -> TestDb {
     let db = TestDb::new(name).await;
     let plan = vytal_host::resolve(&Manifest::embedded().unwrap(), &Catalog::linked()).unwrap();
     let v1 = semver::Version::new(1, 0, 0);

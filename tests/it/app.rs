@@ -10,7 +10,7 @@ use vytal_host::seed::{SeedOptions, Silent};
 use vytal_host::{Quiet, RunOptions};
 
 use crate::schema::{RECORD_MODULES, describe, diff, normalise, plan_at_1_0_0, record_modules};
-use crate::support::{TestDb, expect_code, host};
+use crate::support::{TestDb, expect_code, host, stderr};
 
 const APP: &str = include_str!("../reference/app-catalog.json");
 const REFERENCE: &str = include_str!("../reference/catalog.json");
@@ -259,12 +259,23 @@ async fn a_1_0_0_database_with_rows_upgrades_and_comes_back_intact() {
     assert_eq!(files_after, files_before);
     expect_code(&host(Some(&db), &["verify"]), 0);
 
-    // And back: every module to 1.0.0, the new ones removed.
+    // And back: every module to 1.0.0, the new ones removed. A down that
+    // drops columns holding values (users' from 1.1.0) is refused until confirmed.
+    let mut asked = Vec::new();
     for m in RECORD_MODULES {
-        expect_code(&host(Some(&db), &["rollback", "--to", &format!("{m}@1.0.0")]), 0);
+        let to = format!("{m}@1.0.0");
+        let o = host(Some(&db), &["rollback", "--to", &to]);
+        if o.status.code() == Some(2) && stderr(&o).contains("its down SQL would destroy data") {
+            asked.push((m, stderr(&o)));
+            expect_code(&host(Some(&db), &["rollback", "--to", &to, "--yes"]), 0);
+        } else {
+            expect_code(&o, 0);
+        }
     }
+    let core = asked.iter().find(|(m, _)| **m == "core").map(|(_, e)| e.as_str()).unwrap_or_default();
+    assert!(core.contains("value(s) in users.status (drop column)"), "core's rollback asks first: {asked:?}");
     for m in ["monitoring", "billing", "notifications", "audit"] {
-        expect_code(&host(Some(&db), &["rollback", "--module", m]), 0);
+        expect_code(&host(Some(&db), &["rollback", "--module", m, "--yes"]), 0);
     }
     assert_eq!(db.ledger().await.len(), 12);
     let expected = normalise(serde_json::from_str(REFERENCE).unwrap());

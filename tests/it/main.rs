@@ -16,6 +16,7 @@ mod check;
 mod cli;
 mod failures;
 mod manifest;
+mod operator;
 mod plugins;
 mod resolve;
 mod rollback;

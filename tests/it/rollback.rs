@@ -320,24 +320,9 @@ async fn on_a_terminal_rollback_shows_both_downs_and_asks_which() {
          WHERE module || '/' || id = '{last}'"
     ))
     .await;
-    let on_terminal = |answer: &str| {
-        let mut child = std::process::Command::new("script")
-            .args(["-qec", &format!("{} rollback -n 1", env!("CARGO_BIN_EXE_vytal-host")), "/dev/null"])
-            .env("DATABASE_URL", &db.url)
-            .env("NO_COLOR", "1")
-            .current_dir(std::env::temp_dir())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("util-linux `script` runs (apt-get install bsdutils)");
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let on_terminal = |answer: &str| crate::support::on_terminal(&db, "rollback -n 1", answer);
     // Anything but stored or build cancels, and nothing runs.
-    let o = on_terminal("neither\n");
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = on_terminal("neither\n");
     assert!(text.contains("stored in the ledger when applied") && text.contains("this build's:"), "{text}");
     assert!(text.contains("run which down SQL: `stored` or `build`"), "{text}");
     assert!(text.contains("no down SQL chosen; nothing was rolled back"), "{text}");
@@ -346,8 +331,7 @@ async fn on_a_terminal_rollback_shows_both_downs_and_asks_which() {
         1
     );
     // `build` runs this build's down, and the event says so.
-    let o = on_terminal("build\n");
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let text = on_terminal("build\n");
     assert!(text.contains("ran the build down SQL"), "{text}");
     assert_eq!(
         db.count(&format!("SELECT count(*) FROM vytal.migrations WHERE module || '/' || id = '{last}'")).await,
@@ -365,21 +349,7 @@ async fn on_a_terminal_rollback_all_lists_what_it_would_do_and_asks_for_the_name
     let db = TestDb::new("rollback_all_tty").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
     let applied = db.ledger().await.len();
-    let on_terminal = |answer: &str| {
-        let mut child = std::process::Command::new("script")
-            .args(["-qec", &format!("{} rollback --all", env!("CARGO_BIN_EXE_vytal-host")), "/dev/null"])
-            .env("DATABASE_URL", &db.url)
-            .env("NO_COLOR", "1")
-            .current_dir(std::env::temp_dir())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("util-linux `script` runs (apt-get install bsdutils)");
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
-        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
-    };
+    let on_terminal = |answer: &str| crate::support::on_terminal(&db, "rollback --all", answer);
     // Worded as a plan until confirmed; a wrong name cancels.
     let text = on_terminal("not-the-name\n");
     assert!(text.contains(&format!("would roll back {applied} migration(s), newest first:")), "{text}");

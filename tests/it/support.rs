@@ -176,3 +176,21 @@ pub fn expect_code(o: &Output, code: i32) -> String {
     assert_eq!(o.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
     stdout(o)
 }
+
+/// Runs `vytal-host ARGS` on a terminal (util-linux `script` gives it one)
+/// against `db`, typing `answer` at its prompt; returns everything it printed.
+pub fn on_terminal(db: &TestDb, args: &str, answer: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("{} {args}", env!("CARGO_BIN_EXE_vytal-host")), "/dev/null"])
+        .env("DATABASE_URL", &db.url)
+        .env("NO_COLOR", "1")
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (apt-get install bsdutils)");
+    child.stdin.take().expect("piped stdin").write_all(answer.as_bytes()).expect("the answer is written");
+    String::from_utf8_lossy(&child.wait_with_output().expect("script ends").stdout).into_owned()
+}

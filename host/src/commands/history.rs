@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use vytal_host::history::HistoryOptions;
+use vytal_host::history::{HistoryOptions, When};
 
 use super::{Global, ms, out, out_json};
 
@@ -16,6 +16,7 @@ use super::{Global, ms, out, out_json};
 /// Examples:
 ///   vytal-host history                      the newest 50 events
 ///   vytal-host history -n 500 -m claims     one module's, more of them
+///   vytal-host history --since 7d --command rollback --failed
 ///   vytal-host history --head >> /secure/vytal-heads.txt
 ///   vytal-host history --acknowledge "restored from backup after INC-42"
 ///
@@ -31,6 +32,21 @@ pub struct Args {
     /// Only this module's events
     #[arg(long, short = 'm', value_name = "MODULE")]
     module: Option<String>,
+    /// Only events whose command starts with this, e.g. run, "rollback --all", repair
+    #[arg(long, value_name = "COMMAND")]
+    command: Option<String>,
+    /// Only events of this kind
+    #[arg(long, value_name = "KIND", value_parser = ["run", "migration", "rollback", "mark", "foreign", "acknowledge"])]
+    kind: Option<String>,
+    /// Only events from this time on: a date or time (2026-12-01, "2026-12-01 14:00+01") or a while ago (90m, 12h, 7d, 2w)
+    #[arg(long, value_name = "WHEN")]
+    since: Option<When>,
+    /// Only events before this time (same forms as --since)
+    #[arg(long, value_name = "WHEN")]
+    until: Option<When>,
+    /// Only events that failed
+    #[arg(long)]
+    failed: bool,
     /// Print only the chain's head, as SEQ:HASH
     #[arg(long, conflicts_with = "acknowledge")]
     head: bool,
@@ -63,9 +79,16 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report =
-        vytal_host::history::history(&plan, &target, &HistoryOptions { limit: args.limit, module: args.module })
-            .await?;
+    let options = HistoryOptions {
+        limit: args.limit,
+        module: args.module,
+        command: args.command,
+        kind: args.kind,
+        since: args.since,
+        until: args.until,
+        failed: args.failed,
+    };
+    let report = vytal_host::history::history(&plan, &target, &options).await?;
     if args.head {
         let Some(head) = &report.head else {
             anyhow::bail!("{} has no chained event log yet; `vytal-host run` creates it", report.database);

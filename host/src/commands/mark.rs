@@ -1,6 +1,6 @@
 //! `vytal-host mark`: record whether a database is production.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -9,9 +9,9 @@ use super::{Global, out, out_json};
 
 /// Mark a database as production, or clear the mark.
 ///
-/// A production database is refused by `seed`, with no option to override
-/// it. The mark is kept in the ledger schema and every change is recorded
-/// in the event log. Clearing it asks for the database name on a terminal;
+/// A production database is refused by `seed`, `database drop` and
+/// `database reset`, with no option to override it. The mark is kept in the
+/// ledger schema and every change is recorded in the event log. Clearing it asks for the database name on a terminal;
 /// elsewhere pass it with --yes.
 ///
 /// Examples:
@@ -48,11 +48,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                     bail!("--yes {name} does not name this database ({database}); the production mark was kept")
                 }
                 None if std::io::stdin().is_terminal() => {
-                    eprint!("clearing the production mark; type the database name `{database}` to confirm: ");
-                    let _ = std::io::stderr().flush();
-                    let mut line = String::new();
-                    let _ = std::io::stdin().lock().read_line(&mut line);
-                    if line.trim() != database {
+                    if !super::typed_database_name("clearing the production mark; ", &database) {
                         bail!("the confirmation did not match the database name; the production mark was kept");
                     }
                 }

@@ -2,12 +2,15 @@
 
 mod adopt;
 mod check;
+mod completions;
+mod database;
 mod grant_runner;
 mod graph;
 mod history;
 mod mark;
 mod new;
 mod plan;
+mod repair;
 mod rollback;
 mod run;
 mod seed;
@@ -67,14 +70,17 @@ enum Command {
     Status(status::Args),
     Plan(plan::Args),
     Rollback(rollback::Args),
+    Repair(repair::Args),
     Verify(verify::Args),
     History(history::Args),
     Check(check::Args),
     Seed(seed::Args),
     Mark(mark::Args),
     GrantRunner(grant_runner::Args),
+    Database(database::Args),
     Graph(graph::Args),
     New(new::Args),
+    Completions(completions::Args),
 }
 
 /// Runs the chosen subcommand.
@@ -85,14 +91,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Plan(args) => plan::run(&cli.global, args).await,
         Command::Rollback(args) => rollback::run(&cli.global, args).await,
+        Command::Repair(args) => repair::run(&cli.global, args).await,
         Command::Verify(args) => verify::run(&cli.global, args).await,
         Command::History(args) => history::run(&cli.global, args).await,
         Command::Check(args) => check::run(&cli.global, args).await,
         Command::Seed(args) => seed::run(&cli.global, args).await,
         Command::Mark(args) => mark::run(&cli.global, args).await,
         Command::GrantRunner(args) => grant_runner::run(&cli.global, args).await,
+        Command::Database(args) => database::run(&cli.global, args).await,
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::New(args) => new::run(&cli.global, args),
+        Command::Completions(args) => Ok(completions::run(args)),
     }
 }
 
@@ -150,6 +159,26 @@ pub fn out_json_error(error: &anyhow::Error, code: u8) {
 pub fn out_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     out(serde_json::to_string_pretty(value).context("cannot encode the result as JSON")?);
     Ok(())
+}
+
+/// Reads `MODULE@VERSION`, as `flag` takes it.
+pub fn module_at(text: &str, flag: &str) -> anyhow::Result<(String, semver::Version)> {
+    let Some((m, v)) = text.split_once('@') else {
+        anyhow::bail!("{flag} takes MODULE@VERSION, e.g. {flag} medications@1.0.0; got `{text}`");
+    };
+    let v = semver::Version::parse(v)
+        .map_err(|e| anyhow::anyhow!("{flag} {text}: `{v}` is not a version ({e}); write e.g. 1.0.0"))?;
+    Ok((m.to_owned(), v))
+}
+
+/// On a terminal: shows `what`, asks for the database name, and says whether it was typed.
+pub fn typed_database_name(what: &str, database: &str) -> bool {
+    use std::io::BufRead;
+    eprint!("{what}type the database name `{database}` to confirm: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim() == database
 }
 
 /// Milliseconds for humans.

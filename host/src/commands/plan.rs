@@ -19,6 +19,9 @@ pub struct Args {
     /// Only this module (repeatable) and what it requires
     #[arg(long = "module", short = 'm', value_name = "MODULE")]
     modules: Vec<String>,
+    /// Stop a module at this version (repeatable), as `run --to` does
+    #[arg(long, value_name = "MODULE@VERSION")]
+    to: Vec<String>,
     /// Print the SQL of each migration exactly as it will be sent
     #[arg(long)]
     sql: bool,
@@ -45,10 +48,11 @@ struct Step<'a> {
 
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let plan = global.plan()?;
+    let to = args.to.iter().map(|t| super::module_at(t, "--to")).collect::<anyhow::Result<Vec<_>>>()?;
     let steps: Vec<&PlannedMigration> = if args.all {
-        plan.select(&args.modules)?
+        plan.select_up_to(&args.modules, &to)?
     } else {
-        vytal_host::pending(&plan, &global.target()?, &args.modules).await?
+        vytal_host::pending(&plan, &global.target()?, &args.modules, &to).await?
     };
     let settings = plan.settings();
     if global.json {

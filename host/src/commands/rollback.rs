@@ -13,8 +13,11 @@ use super::{Global, ms, out, out_json};
 /// Each down migration runs in one transaction with the removal of its
 /// ledger row. The down SQL is the one stored when the migration was
 /// applied, so a build that no longer carries a migration can still undo it.
-/// --all and --cascade ask for the database name on a terminal; elsewhere
-/// they need --yes.
+/// Before anything runs, the rows its downs would destroy are counted (the
+/// tables they drop, truncate or delete from, the columns they drop). A
+/// rollback that destroys rows, and any --all or --cascade, asks for the
+/// database name on a terminal; elsewhere it needs --yes. --dry-run shows
+/// the same counts.
 ///
 /// Example: vytal-host rollback --to medications@1.1.0 --dry-run
 ///
@@ -37,7 +40,7 @@ pub struct Args {
     /// Also roll back, first, the applied migrations of other modules that require the selection
     #[arg(long)]
     cascade: bool,
-    /// Confirm --all or --cascade without being asked
+    /// Confirm without being asked: --all, --cascade, or downs that destroy rows
     #[arg(long)]
     yes: bool,
     /// Print the down SQL in the order it would run, change nothing
@@ -63,12 +66,8 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     } else if let Some(m) = args.module {
         Selection::Module(m)
     } else if let Some(to) = args.to {
-        let Some((m, v)) = to.split_once('@') else {
-            bail!("--to takes MODULE@VERSION, e.g. --to medications@1.0.0; got `{to}`");
-        };
-        let v = semver::Version::parse(v)
-            .map_err(|e| anyhow::anyhow!("--to {to}: `{v}` is not a version ({e}); write e.g. 1.0.0"))?;
-        Selection::To(m.to_owned(), v)
+        let (m, v) = super::module_at(&to, "--to")?;
+        Selection::To(m, v)
     } else {
         Selection::Last(args.count.unwrap_or(1))
     };
@@ -79,7 +78,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             command.push_str(flag);
         }
     }
-    let destructive = args.all || args.cascade;
+    let many = args.all || args.cascade;
     let mut down = match args.down {
         Some(Down::Stored) => DownChoice::Stored,
         Some(Down::Build) => DownChoice::Build,
@@ -101,10 +100,18 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     let database = target.database().to_owned();
     let mut confirm = |steps: &[Step]| -> Result<(), String> {
-        let ask = destructive && !args.yes;
+        let lost = Step::losses_of(steps);
+        let ask = (many || !lost.is_empty()) && !args.yes;
         // Refused before anything is listed, so the list cannot read as done.
         if ask && !std::io::stdin().is_terminal() {
-            return Err("--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back".to_owned());
+            return Err(if lost.is_empty() {
+                "--all and --cascade roll back more than one module's migrations and need confirmation: run on a terminal, or add --yes; nothing was rolled back".to_owned()
+            } else {
+                format!(
+                    "its down SQL would destroy data, so this rollback needs confirmation:\n{}\nrun on a terminal, or add --yes (after taking a backup); nothing was rolled back",
+                    lost.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+                )
+            });
         }
         if !json {
             let heading = if ask { "would roll back" } else { "rolling back" };
@@ -113,15 +120,17 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 let why = if s.dependant { "  (requires what is rolled back; --cascade)" } else { "" };
                 out(format!("  {} ({}){why}", s.label(), s.version));
             }
+            if !lost.is_empty() {
+                out(format!("{} destroy:", if ask { "it would" } else { "it will" }));
+                for l in &lost {
+                    out(format!("  {l}"));
+                }
+            }
         }
         if !ask {
             return Ok(());
         }
-        eprint!("type the database name `{database}` to confirm: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        if line.trim() == database {
+        if super::typed_database_name("", &database) {
             Ok(())
         } else {
             Err("the confirmation did not match the database name; nothing was rolled back".to_owned())
@@ -149,6 +158,13 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 s.version,
                 s.down_sql.trim_end()
             ));
+        }
+        let lost = Step::losses_of(&report.steps);
+        if !lost.is_empty() {
+            out("-- it would destroy, as the database stands now:");
+            for l in &lost {
+                out(format!("--   {l}"));
+            }
         }
         out(format!("dry run: {} migration(s) would be rolled back; nothing was changed", report.steps.len()));
         return Ok(ExitCode::SUCCESS);

@@ -11,6 +11,9 @@ use super::{Global, ms, out, out_json};
 
 /// Apply pending migrations: all, or those of some modules and what they require.
 ///
+/// --to MODULE@VERSION applies that module up to that version and no
+/// further (and what it requires), as Flyway's -target does for one module.
+///
 /// Takes the migration lock (waiting up to host.lock_wait), re-reads the
 /// ledger, refuses if an applied migration was edited, then applies each
 /// pending migration in its own transaction together with its ledger row.
@@ -20,11 +23,16 @@ use super::{Global, ms, out, out_json};
 /// Example: vytal-host run --module medications
 ///
 /// Example: vytal-host run --dry-run
+///
+/// Example: vytal-host run --to medications@1.1.0
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Apply only this module (repeatable) and the pending migrations it requires
     #[arg(long = "module", short = 'm', value_name = "MODULE")]
     modules: Vec<String>,
+    /// Apply a module up to this version and no further (repeatable), with what it requires
+    #[arg(long, value_name = "MODULE@VERSION")]
+    to: Vec<String>,
     /// Apply the whole plan in one transaction: all or nothing
     #[arg(long)]
     atomic: bool,
@@ -40,13 +48,18 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for m in &args.modules {
         command.push_str(&format!(" --module {m}"));
     }
+    let mut to = Vec::new();
+    for t in &args.to {
+        command.push_str(&format!(" --to {t}"));
+        to.push(super::module_at(t, "--to")?);
+    }
     if args.atomic {
         command.push_str(" --atomic");
     }
     if args.dry_run {
         command.push_str(" --dry-run");
     }
-    let options = RunOptions { modules: args.modules, atomic: args.atomic, dry_run: args.dry_run, command };
+    let options = RunOptions { modules: args.modules, to, atomic: args.atomic, dry_run: args.dry_run, command };
     if !global.json {
         out(format!("database: {target}"));
     }

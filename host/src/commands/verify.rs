@@ -80,7 +80,8 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 out(format!("  {:<12} {} ({}): {}\n      {message}", f.category, f.kind, f.severity, f.object));
                 continue;
             }
-            let mut line = format!("  {:<12} {}: {}", f.category, f.kind, f.object);
+            let severity = if f.severity == "error" { String::new() } else { format!(" ({})", f.severity) };
+            let mut line = format!("  {:<12} {}: {}{severity}", f.category, f.kind, f.object);
             match (&f.expected, &f.found) {
                 (Some(e), Some(g)) => line.push_str(&format!("\n      expected: {e}\n      found:    {g}")),
                 (Some(e), None) => line.push_str(&format!("\n      expected: {e}\n      found:    (missing)")),
@@ -94,11 +95,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             format!("clean: {} module(s) verified in {}", report.modules.len(), ms(report.elapsed_ms))
         } else {
             format!(
-                "{} finding(s) in {} module(s), {} verified in {}",
+                "{} finding(s) in {} module(s), {} verified in {}{}",
                 report.findings.len(),
                 modules.len(),
                 report.modules.len(),
-                ms(report.elapsed_ms)
+                ms(report.elapsed_ms),
+                if errors == 0 { "; none is an error" } else { "" }
             )
         });
     }

@@ -1,0 +1,120 @@
+//! `vytal-host database`: create, drop or reset a development database.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::{Global, out, out_json};
+
+/// Create, drop or reset (drop, create, apply every migration) the database.
+///
+/// For development databases, as sqlx-cli's `database` commands. The
+/// database is the one every command uses (--database-url, DATABASE_URL,
+/// DB_*); it is created and dropped through the server's `postgres`
+/// database. drop and reset ask for the database name on a terminal
+/// (elsewhere they need --yes), and refuse a database marked as production
+/// (`vytal-host mark production`), with no option to override.
+///
+/// Example: vytal-host database create
+///
+/// Example: vytal-host database reset --yes
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Create the database if it does not exist
+    Create,
+    /// Drop the database (and its scratch databases), if it exists
+    Drop(Confirm),
+    /// Drop the database, create it again, and apply every migration
+    Reset(Confirm),
+}
+
+#[derive(Debug, clap::Args)]
+struct Confirm {
+    /// Do not ask for the database name
+    #[arg(long)]
+    yes: bool,
+    /// End other sessions connected to the database instead of failing
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    database: String,
+    dropped: bool,
+    created: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<usize>,
+}
+
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let target = global.target()?;
+    let database = target.database().to_owned();
+    let mut report = Report { database: database.clone(), dropped: false, created: false, applied: None };
+    match args.action {
+        Action::Create => {
+            report.created = vytal_host::database::create(&target).await?;
+            if !global.json {
+                out(if report.created {
+                    format!("created database {database}")
+                } else {
+                    format!("database {database} exists already")
+                });
+            }
+        }
+        Action::Drop(c) => {
+            confirm(&database, &c, "drop")?;
+            let plan = global.plan()?;
+            report.dropped = vytal_host::database::drop(&plan, &target, c.force, "drop").await?;
+            if !global.json {
+                out(if report.dropped {
+                    format!("dropped database {database}")
+                } else {
+                    format!("database {database} does not exist; nothing to drop")
+                });
+            }
+        }
+        Action::Reset(c) => {
+            confirm(&database, &c, "reset (drop, create, migrate)")?;
+            let plan = global.plan()?;
+            report.dropped = vytal_host::database::drop(&plan, &target, c.force, "reset").await?;
+            report.created = vytal_host::database::create(&target).await?;
+            let options = vytal_host::RunOptions { command: "database reset".to_owned(), ..Default::default() };
+            let run = vytal_host::run(&plan, &target, &options, &mut vytal_host::Quiet).await?;
+            report.applied = Some(run.migrations.len());
+            if !global.json {
+                out(format!(
+                    "reset database {database}: {}created, {} migration(s) applied",
+                    if report.dropped { "dropped, " } else { "" },
+                    run.migrations.len()
+                ));
+            }
+        }
+    }
+    if global.json {
+        out_json(&report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Unless --yes: asks for the database name on a terminal, refuses elsewhere.
+fn confirm(database: &str, c: &Confirm, what: &str) -> anyhow::Result<()> {
+    if c.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{what} {database} needs confirmation: run on a terminal, or add --yes; nothing was dropped");
+    }
+    if super::typed_database_name(&format!("{what} {database}: every row in it is lost; "), database) {
+        Ok(())
+    } else {
+        bail!("the confirmation did not match the database name; nothing was dropped")
+    }
+}
