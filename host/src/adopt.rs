@@ -131,13 +131,16 @@ pub async fn adopt(plan: &Plan, target: &Target, options: &AdoptOptions) -> Resu
         Session::open(Database::Target(target), plan.settings(), "vytal-host adopt", &options.command, access).await?;
     let result = locked(plan, target, &selection, options, &mut session).await;
     let (outcome, error) = match &result {
-        Ok(r) if r.adopted.is_empty() => (Outcome::Nothing("nothing-to-adopt"), None),
+        Ok(r) if r.adopted.is_empty() && !r.acknowledged => (Outcome::Nothing("nothing-to-adopt"), None),
         Ok(_) => (Outcome::Succeeded, None),
         Err(e) => (Outcome::Failed, Some(e.to_string())),
     };
     let adopted = result.as_ref().map_or(0, |r| if r.dry_run { 0 } else { r.adopted.len() });
     let pending = result.as_ref().map_or(0, |r| r.pending.len());
-    let details = serde_json::json!({ "adopted": adopted, "left_pending": pending, "modules": options.modules });
+    let acknowledged = result.as_ref().map_or(0, |r| if r.acknowledged { r.extra.len() } else { 0 });
+    let details = serde_json::json!({
+        "adopted": adopted, "left_pending": pending, "modules": options.modules, "acknowledged_foreign": acknowledged,
+    });
     session.finish(outcome, error.as_deref(), details).await;
     result
 }
@@ -209,23 +212,12 @@ async fn locked(
     let (c, count, modules) = comparison;
     // Objects of modules that are already applied, or not adopted now, are not this command's business.
     let ours = |d: &&Drift| d.owner.as_ref().is_some_and(|o| modules.contains(o));
-    let (extra, differs): (Vec<&Drift>, Vec<&Drift>) = c.drift.iter().filter(ours).partition(|d| d.is_extra());
-    // Objects no migration creates at all (an earlier tool's own tables) are reported too.
-    let foreign = session.foreign_objects().await?;
-    let acknowledged = |d: &&Drift| foreign.iter().any(|(k, o)| *k == d.kind.to_string() && *o == d.object);
-    let extra: Vec<&Drift> = extra
-        .into_iter()
-        .chain(c.drift.iter().filter(|d| d.owner.is_none() && d.is_extra()))
-        .filter(|d| !acknowledged(d))
-        .collect();
+    let differs: Vec<&Drift> = c.drift.iter().filter(ours).filter(|d| !d.is_extra()).collect();
     let differs: Vec<Finding> = differs
         .into_iter()
         .map(|d| Finding::of(d, "drift"))
         .chain(c.prerequisites.iter().filter(ours).map(|d| Finding::of(d, "prerequisite")))
         .collect();
-    let to_acknowledge: Vec<(String, String, Option<String>)> =
-        extra.iter().map(|d| (d.kind.to_string(), d.object.clone(), d.found().map(str::to_owned))).collect();
-    let extra: Vec<Finding> = extra.into_iter().map(|d| Finding::of(d, "drift")).collect();
     if !differs.is_empty() {
         let versions =
             modules.iter().filter_map(|m| at.get(m).map(|v| format!("{m}@{v}"))).collect::<Vec<_>>().join(", ");
@@ -235,6 +227,27 @@ async fn locked(
     let adopt: Vec<&PlannedMigration> =
         cut.migrations().iter().filter(|m| todo_keys.contains(&(m.module.clone(), m.id.clone()))).collect();
     let adopted_keys: BTreeSet<(&str, &str)> = adopt.iter().map(|m| (m.module.as_str(), m.id.as_str())).collect();
+    // Objects no migration creates are listed so that they can be
+    // acknowledged, now or in a later adopt: those of the modules adopted
+    // now, of modules with nothing left pending, and those on no module's
+    // table (an earlier tool's own). A module that still has pending
+    // migrations is left out: what looks extra may be theirs to change.
+    let unsettled: BTreeSet<&ModuleName> = assessment
+        .pending
+        .iter()
+        .filter(|m| !adopted_keys.contains(&(m.module.as_str(), m.id.as_str())))
+        .map(|m| &m.module)
+        .collect();
+    let listed = |d: &&Drift| match &d.owner {
+        None => true,
+        Some(o) => modules.contains(o) || !unsettled.contains(o),
+    };
+    let foreign = session.foreign_objects().await?;
+    let acknowledged = |d: &&Drift| foreign.iter().any(|(k, o)| *k == d.kind.to_string() && *o == d.object);
+    let extra: Vec<&Drift> = c.drift.iter().filter(|d| d.is_extra() && listed(d) && !acknowledged(d)).collect();
+    let to_acknowledge: Vec<(String, String, Option<String>)> =
+        extra.iter().map(|d| (d.kind.to_string(), d.object.clone(), d.found().map(str::to_owned))).collect();
+    let extra: Vec<Finding> = extra.into_iter().map(|d| Finding::of(d, "drift")).collect();
     let acknowledge = options.acknowledge_foreign.as_deref().filter(|_| !to_acknowledge.is_empty());
     if !options.dry_run && (!adopt.is_empty() || acknowledge.is_some()) {
         let (conn, ledger, actor, command) = session.parts();

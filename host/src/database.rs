@@ -29,6 +29,11 @@ pub enum DatabaseError {
         /// `drop` or `reset`.
         verb: &'static str,
     },
+    /// The server's own databases are not for dropping.
+    #[error(
+        "{0} is one of the server's own databases; `database drop` and `reset` are for an application's database: point DATABASE_URL (or --database-url) at it"
+    )]
+    ServerOwn(String),
     /// Whether the database is production could not be read.
     #[error(
         "cannot tell whether {database} is marked as production ({reason}), so it was not dropped; connect as a user that can read its `{schema}` schema"
@@ -40,6 +45,16 @@ pub enum DatabaseError {
         reason: String,
         /// The ledger schema.
         schema: String,
+    },
+    /// The user may not create databases, so a reset would only drop.
+    #[error(
+        "{user} may not create databases (it has neither CREATEDB nor SUPERUSER), so `database reset` would drop {database} and could not create it again; nothing was dropped. Run as a user that may (ALTER ROLE {user} CREATEDB)"
+    )]
+    CannotCreate {
+        /// The database.
+        database: String,
+        /// The user.
+        user: String,
     },
     /// The server refused to create or drop it.
     #[error("cannot {verb} database {database}: {}{hint}", crate::db::error_message(.error))]
@@ -68,20 +83,58 @@ async fn maintenance(target: &Target) -> Result<PgConnection, ConnectError> {
 pub async fn create(target: &Target) -> Result<bool, DatabaseError> {
     let mut admin = maintenance(target).await?;
     let database = target.database().to_owned();
-    let created = db::create_database(&mut admin, &database).await.map_err(|error| DatabaseError::Server {
-        verb: "create",
-        database: database.clone(),
-        error,
-        hint: "; the user needs the CREATEDB privilege (ALTER ROLE ... CREATEDB)",
+    let created = db::create_database(&mut admin, &database).await.map_err(|error| {
+        let denied = error.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42501");
+        DatabaseError::Server {
+            verb: "create",
+            database: database.clone(),
+            error,
+            hint: if denied { "; the user needs the CREATEDB privilege (ALTER ROLE ... CREATEDB)" } else { "" },
+        }
     });
     let _ = sqlx::Connection::close(admin).await;
     created
 }
 
+/// Refuses, before anything is dropped, when the user could not create the
+/// database again (`database reset`).
+pub async fn check_can_create(target: &Target) -> Result<(), DatabaseError> {
+    let mut admin = maintenance(target).await?;
+    let may: Result<Option<bool>, sqlx::Error> =
+        sqlx::query_scalar("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
+            .fetch_optional(&mut admin)
+            .await;
+    let _ = sqlx::Connection::close(admin).await;
+    match may {
+        Ok(Some(true)) => Ok(()),
+        Ok(_) => {
+            Err(DatabaseError::CannotCreate { database: target.database().to_owned(), user: target.user().to_owned() })
+        }
+        Err(error) => {
+            Err(DatabaseError::Server { verb: "create", database: target.database().to_owned(), error, hint: "" })
+        }
+    }
+}
+
+/// What `drop` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Dropped {
+    /// Whether the database existed (and is gone).
+    pub dropped: bool,
+    /// Scratch databases that are gone too.
+    pub scratch_dropped: Vec<String>,
+    /// Scratch databases that could not be dropped, with why: drop them by hand.
+    pub scratch_left: Vec<String>,
+}
+
 /// Drops the target's database and its scratch databases (where `verify`
-/// and `check` replay); false when it did not exist. Refuses a database
-/// marked as production. With `force`, ends the sessions connected to it.
-pub async fn drop(plan: &Plan, target: &Target, force: bool, verb: &'static str) -> Result<bool, DatabaseError> {
+/// and `check` replay). Refuses a database marked as production. With
+/// `force`, ends the sessions connected to them; without, a database in use
+/// is an error (the target) or left, and said (a scratch database).
+pub async fn drop(plan: &Plan, target: &Target, force: bool, verb: &'static str) -> Result<Dropped, DatabaseError> {
+    if ["postgres", "template0", "template1"].contains(&target.database()) {
+        return Err(DatabaseError::ServerOwn(target.database().to_owned()));
+    }
     let mut admin = maintenance(target).await?;
     let database = target.database().to_owned();
     let result = async {
@@ -90,8 +143,9 @@ pub async fn drop(plan: &Plan, target: &Target, force: bool, verb: &'static str)
             .fetch_one(&mut admin)
             .await
             .map_err(|error| DatabaseError::Server { verb: "drop", database: database.clone(), error, hint: "" })?;
+        let mut done = Dropped::default();
         if !exists {
-            return Ok(false);
+            return Ok(done);
         }
         refuse_production(plan, target, verb).await?;
         let dropped = db::drop_database(&mut admin, &database, force).await.map_err(|error| {
@@ -107,12 +161,15 @@ pub async fn drop(plan: &Plan, target: &Target, force: bool, verb: &'static str)
                 },
             }
         })?;
+        done.dropped = dropped;
         for scratch in [crate::replay::scratch_slot(&database, 0), crate::replay::scratch_slot(&database, 1)] {
-            if let Err(e) = db::drop_database(&mut admin, &scratch, true).await {
-                tracing::warn!(error = %e, database = %scratch, "could not drop the scratch database; drop it by hand");
+            match db::drop_database(&mut admin, &scratch, force).await {
+                Ok(true) => done.scratch_dropped.push(scratch),
+                Ok(false) => {}
+                Err(e) => done.scratch_left.push(format!("{scratch} ({})", db::error_message(&e))),
             }
         }
-        Ok(dropped)
+        Ok(done)
     }
     .await;
     let _ = sqlx::Connection::close(admin).await;

@@ -274,9 +274,11 @@ INSERT INTO "{s}".events_head (seq, hash)
     SELECT coalesce(max(seq), 0), '' FROM "{s}".events ON CONFLICT (one) DO NOTHING;
 {chain}
 {guards}
+{foreign}
 COMMIT;"#,
             chain = self.chain_function_ddl(),
-            guards = self.guards_ddl()
+            guards = self.guards_ddl(),
+            foreign = self.foreign_ddl()
         )
     }
 
@@ -510,14 +512,15 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
     }
 
     /// Where the ledger and the event log disagree: a ledger row that no event
-    /// recorded (or with another checksum than the event that did), and a
-    /// migration the log says is applied that has no ledger row.
+    /// recorded (or with another checksum than the event that did), a
+    /// migration the log says is applied that has no ledger row, and a
+    /// foreign object no `foreign` event acknowledged with its reason.
     pub async fn disagreements(&self, conn: &mut PgConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
         if !self.exists(conn).await? {
             return Ok(Vec::new());
         }
         let s = &self.schema;
-        sqlx::query_as(AssertSqlSafe(format!(
+        let mut out: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
             "WITH latest AS ( \
                SELECT DISTINCT ON (module, migration) module, migration, seq, outcome, details->>'checksum' AS checksum \
                FROM \"{s}\".events \
@@ -535,8 +538,27 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                 OR (m.module IS NOT NULL AND (l.seq IS NULL OR l.outcome = 'rolled-back' OR l.checksum IS DISTINCT FROM m.checksum)) \
              ORDER BY 1"
         )))
-        .fetch_all(conn)
-        .await
+        .fetch_all(&mut *conn)
+        .await?;
+        // Acknowledged foreign objects hide drift: each row must be one an event recorded, reason and all.
+        let foreign: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{s}\".foreign_objects"))
+            .fetch_one(&mut *conn)
+            .await?;
+        if foreign {
+            let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT 'foreign ' || f.kind || ' ' || f.object, \
+                        'recorded as foreign, but no event acknowledged it with this reason: the row was written or edited outside vytal-host' \
+                 FROM \"{s}\".foreign_objects f \
+                 WHERE NOT EXISTS (SELECT 1 FROM \"{s}\".events e WHERE e.kind = 'foreign' AND e.outcome = 'acknowledged' \
+                   AND e.details->'objects' ? (f.kind || ' ' || f.object) AND e.details->>'reason' = f.reason) \
+                 ORDER BY 1"
+            )))
+            .fetch_all(&mut *conn)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// The chain's head as stored: the last event's number and hash.

@@ -1,15 +1,23 @@
 //! What a down migration destroys, counted before it runs.
 //!
 //! The down SQL is parsed (the same PostgreSQL grammar `check` reads) for the
-//! statements that take data with them: `DROP TABLE`, `TRUNCATE`, `DELETE`
-//! and `ALTER TABLE ... DROP COLUMN`. The database then resolves each name as
-//! the down would (search path, quoting, case) and counts what is there now.
-//! Statements inside a `DO` block or a function are not seen.
+//! statements that take data with them: `DROP TABLE`, `TRUNCATE` (with
+//! `CASCADE`, every table that refers to it too), `DELETE`, `ALTER TABLE ...
+//! DROP COLUMN`, `DROP TYPE ... CASCADE` (the columns of that type) and
+//! `DROP SCHEMA ... CASCADE` (every table in it). The database then resolves
+//! each name as the down would (search path, quoting, case) and counts what
+//! is there now. A count that takes longer than a few seconds gives way to
+//! the planner's estimate; one that cannot be made is reported as unknown,
+//! which still counts as destroying. Statements inside a `DO` block or a
+//! function are not seen.
 
-use sqlx::Row;
 use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row};
 use squawk_syntax::ast::{self, AstNode};
-use squawk_syntax::{SourceFile, SyntaxKind};
+use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
+
+/// How long one count may take before the estimate is used instead.
+const COUNT_TIMEOUT: &str = "3s";
 
 /// Rows, or a column's values, that a down would destroy.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,60 +27,97 @@ pub struct Loss {
     /// The column, when only a column is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
-    /// What destroys it: `drop table`, `truncate`, `delete` or `drop column`.
+    /// What destroys it: `drop table`, `truncate`, `truncate cascade`,
+    /// `delete`, `drop column`, `drop type cascade` or `drop schema cascade`.
     pub by: &'static str,
-    /// Rows in the table now; for a column, rows with a value in it. For
-    /// `delete`, the most it can remove.
-    pub rows: i64,
+    /// Rows in the table now; for a column, rows with a value in it; for
+    /// `delete`, the most it can remove. `None` when they could not be counted.
+    pub rows: Option<i64>,
+    /// Whether `rows` is the planner's estimate (the count took too long).
+    pub estimated: bool,
+    /// Why the rows could not be counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncounted: Option<String>,
+}
+
+impl Loss {
+    /// Whether it destroys anything, or may: an uncounted loss does.
+    pub fn destroys(&self) -> bool {
+        self.rows != Some(0)
+    }
 }
 
 impl std::fmt::Display for Loss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "{} value(s) in {}.{c} ({})", self.rows, self.table, self.by),
-            None if self.by == "delete" => write!(f, "up to {} row(s) of {} (delete)", self.rows, self.table),
-            None => write!(f, "{} row(s) of {} ({})", self.rows, self.table, self.by),
+        let what = match &self.column {
+            Some(c) => format!("value(s) in {}.{c}", self.table),
+            None => format!("row(s) of {}", self.table),
+        };
+        match (self.rows, &self.uncounted) {
+            (Some(n), _) if self.estimated => {
+                write!(f, "about {n} {what} ({}; estimated: counting took over {COUNT_TIMEOUT})", self.by)
+            }
+            (Some(n), _) if self.by == "delete" => write!(f, "up to {n} {what} ({})", self.by),
+            (Some(n), _) => write!(f, "{n} {what} ({})", self.by),
+            (None, why) => write!(
+                f,
+                "an unknown number of {what} ({}; cannot count: {})",
+                self.by,
+                why.as_deref().unwrap_or("unknown")
+            ),
         }
     }
 }
 
 /// A name a statement gives, before the database resolves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Named {
-    /// The table as written, e.g. `public."Tasks"`.
-    table: String,
-    /// The column, folded as PostgreSQL folds it.
-    column: Option<String>,
-    by: &'static str,
+enum Named {
+    /// A table loses its rows.
+    Table { table: String, by: &'static str },
+    /// A table loses its rows, and with `CASCADE` so do the tables referring to it.
+    Truncate { table: String, cascade: bool },
+    /// A column loses its values (folded as PostgreSQL folds it).
+    Column { table: String, column: String },
+    /// Columns of this type lose their values (`DROP TYPE ... CASCADE`).
+    TypeColumns { type_name: String },
+    /// Every table in the schema loses its rows (`DROP SCHEMA ... CASCADE`).
+    Schema { schema: String },
+}
+
+/// The outermost path under `node`: `schema.table` as written.
+fn path_in(node: &SyntaxNode) -> Option<String> {
+    node.descendants().find(|n| n.kind() == SyntaxKind::PATH_REF).map(|p| p.text().to_string())
+}
+
+/// Whether a statement says `CASCADE`.
+fn cascades(node: &SyntaxNode) -> bool {
+    node.descendants_with_tokens().any(|e| e.kind() == SyntaxKind::CASCADE_KW)
 }
 
 /// The tables and columns a script's statements destroy, as written, in order.
 fn named(sql: &str) -> Vec<Named> {
     let file = SourceFile::parse(sql).tree();
-    let path_in = |node: &squawk_syntax::SyntaxNode| -> Option<String> {
-        // The outermost path: `schema.table` as written.
-        node.descendants().find(|n| n.kind() == SyntaxKind::PATH_REF).map(|p| p.text().to_string())
-    };
     let mut found = Vec::new();
     for stmt in file.stmts() {
         match stmt {
             ast::Stmt::DropTable(d) => {
-                for t in d.table_name_refs() {
-                    if let Some(table) = path_in(t.syntax()) {
-                        found.push(Named { table, column: None, by: "drop table" });
-                    }
-                }
+                found.extend(
+                    d.table_name_refs()
+                        .filter_map(|t| path_in(t.syntax()))
+                        .map(|table| Named::Table { table, by: "drop table" }),
+                );
             }
             ast::Stmt::Truncate(t) => {
+                let cascade = cascades(t.syntax());
                 for r in t.table_list().into_iter().flat_map(|l| l.table_relation_names()) {
                     if let Some(table) = path_in(r.syntax()) {
-                        found.push(Named { table, column: None, by: "truncate" });
+                        found.push(Named::Truncate { table, cascade });
                     }
                 }
             }
             ast::Stmt::Delete(d) => {
                 if let Some(table) = d.relation_name().and_then(|r| path_in(r.syntax())) {
-                    found.push(Named { table, column: None, by: "delete" });
+                    found.push(Named::Table { table, by: "delete" });
                 }
             }
             ast::Stmt::AlterTable(a) => {
@@ -84,9 +129,19 @@ fn named(sql: &str) -> Vec<Named> {
                         && let Some(column) = c.column_name_ref()
                     {
                         let column = fold(&column.syntax().text().to_string());
-                        found.push(Named { table: table.clone(), column: Some(column), by: "drop column" });
+                        found.push(Named::Column { table: table.clone(), column });
                     }
                 }
+            }
+            ast::Stmt::DropType(d) if cascades(d.syntax()) => {
+                found.extend(
+                    d.type_name_refs()
+                        .filter_map(|t| path_in(t.syntax()))
+                        .map(|type_name| Named::TypeColumns { type_name }),
+                );
+            }
+            ast::Stmt::DropSchema(d) if cascades(d.syntax()) => {
+                found.extend(d.schema_refs().map(|s| Named::Schema { schema: fold(&s.syntax().text().to_string()) }));
             }
             _ => {}
         }
@@ -94,12 +149,126 @@ fn named(sql: &str) -> Vec<Named> {
     found
 }
 
-/// An identifier as PostgreSQL stores it: quoted kept as written, otherwise lower case.
+/// An identifier as PostgreSQL stores it: quoted kept as written, otherwise
+/// folded to lower case (ASCII only, as PostgreSQL folds).
 fn fold(ident: &str) -> String {
     let ident = ident.trim();
     match ident.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         Some(quoted) => quoted.replace("\"\"", "\""),
-        None => ident.to_lowercase(),
+        None => ident.to_ascii_lowercase(),
+    }
+}
+
+/// One table (or column) to count, resolved: its name as PostgreSQL prints it.
+struct Resolved {
+    table: String,
+    column: Option<(String, String)>,
+    by: &'static str,
+}
+
+/// Resolves what `n` names to the tables and columns there now.
+async fn resolve(conn: &mut PgConnection, n: &Named) -> Result<Vec<Resolved>, sqlx::Error> {
+    let regclass = async |conn: &mut PgConnection, name: &str| -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT to_regclass($1)::text").bind(name).fetch_one(conn).await
+    };
+    let column = async |conn: &mut PgConnection, table: &str, column: &str| -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT quote_ident(attname::text) FROM pg_attribute \
+             WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(table)
+        .bind(column)
+        .fetch_optional(conn)
+        .await
+    };
+    Ok(match n {
+        Named::Table { table, by } => {
+            regclass(conn, table).await?.map(|table| Resolved { table, column: None, by }).into_iter().collect()
+        }
+        Named::Truncate { table, cascade } => {
+            let Some(table) = regclass(conn, table).await? else { return Ok(Vec::new()) };
+            let mut out = vec![Resolved { table: table.clone(), column: None, by: "truncate" }];
+            if *cascade {
+                let referring: Vec<String> = sqlx::query_scalar(
+                    "WITH RECURSIVE refs(rel) AS ( \
+                       SELECT conrelid FROM pg_constraint WHERE contype = 'f' AND confrelid = to_regclass($1) \
+                       UNION SELECT c.conrelid FROM pg_constraint c JOIN refs r ON c.confrelid = r.rel WHERE c.contype = 'f') \
+                     SELECT DISTINCT rel::regclass::text FROM refs WHERE rel <> to_regclass($1) ORDER BY 1",
+                )
+                .bind(&table)
+                .fetch_all(&mut *conn)
+                .await?;
+                out.extend(referring.into_iter().map(|table| Resolved { table, column: None, by: "truncate cascade" }));
+            }
+            out
+        }
+        Named::Column { table, column: name } => {
+            let Some(table) = regclass(conn, table).await? else { return Ok(Vec::new()) };
+            let Some(quoted) = column(conn, &table, name).await? else { return Ok(Vec::new()) };
+            vec![Resolved { table, column: Some((name.clone(), quoted)), by: "drop column" }]
+        }
+        Named::TypeColumns { type_name } => {
+            let rows = sqlx::query(
+                "SELECT a.attrelid::regclass::text, a.attname::text, quote_ident(a.attname::text) \
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+                   AND a.atttypid IN (to_regtype($1), (SELECT typarray FROM pg_type WHERE oid = to_regtype($1))) \
+                 ORDER BY 1, 2",
+            )
+            .bind(type_name)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Resolved {
+                        table: r.try_get(0)?,
+                        column: Some((r.try_get(1)?, r.try_get(2)?)),
+                        by: "drop type cascade",
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()?
+        }
+        Named::Schema { schema } => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+            )
+            .bind(schema)
+            .fetch_all(&mut *conn)
+            .await?;
+            tables.into_iter().map(|table| Resolved { table, column: None, by: "drop schema cascade" }).collect()
+        }
+    })
+}
+
+/// Counts the rows of `r` (or its column's values) in a transaction of its
+/// own with a short statement timeout; past it, the planner's estimate of the
+/// table's rows; without the right to read it, unknown.
+async fn count_one(conn: &mut PgConnection, r: &Resolved) -> Result<(Option<i64>, bool, Option<String>), sqlx::Error> {
+    let query = match &r.column {
+        None => format!("SELECT count(*) FROM {}", r.table),
+        Some((_, quoted)) => format!("SELECT count(*) FROM {} WHERE {quoted} IS NOT NULL", r.table),
+    };
+    sqlx::raw_sql(AssertSqlSafe(format!("BEGIN READ ONLY; SET LOCAL statement_timeout = '{COUNT_TIMEOUT}'")))
+        .execute(&mut *conn)
+        .await?;
+    let counted = sqlx::query_scalar::<_, i64>(AssertSqlSafe(query)).fetch_one(&mut *conn).await;
+    crate::exec::rollback(conn).await;
+    match counted {
+        Ok(n) => Ok((Some(n), false, None)),
+        Err(e) => match e.as_database_error().and_then(|d| d.code()).as_deref() {
+            Some("57014") => {
+                let estimate: Option<i64> = sqlx::query_scalar(
+                    "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+                )
+                .bind(&r.table)
+                .fetch_optional(&mut *conn)
+                .await?;
+                Ok((estimate, true, None))
+            }
+            Some("42501") => Ok((None, false, Some(crate::db::error_message(&e)))),
+            _ => Err(e),
+        },
     }
 }
 
@@ -113,38 +282,16 @@ pub async fn count(conn: &mut PgConnection, scripts: &[&str]) -> Result<Vec<Vec<
     for sql in scripts {
         let mut losses = Vec::new();
         for n in named(sql) {
-            let Some(table) = sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass($1)::text")
-                .bind(&n.table)
-                .fetch_one(&mut *conn)
-                .await
-                .ok()
-                .flatten()
-            else {
-                continue;
-            };
-            let whole_table_gone = seen.iter().any(|(t, c)| *t == table && c.is_none());
-            if whole_table_gone || seen.contains(&(table.clone(), n.column.clone())) {
-                continue;
-            }
-            let query = match &n.column {
-                None => format!("SELECT count(*) FROM {table}"),
-                Some(column) => {
-                    let quoted: Option<String> = sqlx::query(
-                        "SELECT quote_ident(attname::text) FROM pg_attribute
-                         WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped",
-                    )
-                    .bind(&table)
-                    .bind(column)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .map(|r| r.get(0));
-                    let Some(quoted) = quoted else { continue };
-                    format!("SELECT count(*) FROM {table} WHERE {quoted} IS NOT NULL")
+            for r in resolve(conn, &n).await? {
+                let column = r.column.as_ref().map(|(name, _)| name.clone());
+                let whole_table_gone = seen.iter().any(|(t, c)| *t == r.table && c.is_none());
+                if whole_table_gone || seen.contains(&(r.table.clone(), column.clone())) {
+                    continue;
                 }
-            };
-            let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query)).fetch_one(&mut *conn).await?;
-            seen.push((table.clone(), n.column.clone()));
-            losses.push(Loss { table, column: n.column, by: n.by, rows });
+                let (rows, estimated, uncounted) = count_one(conn, &r).await?;
+                seen.push((r.table.clone(), column.clone()));
+                losses.push(Loss { table: r.table, column, by: r.by, rows, estimated, uncounted });
+            }
         }
         all.push(losses);
     }
@@ -161,22 +308,37 @@ mod tests {
             DROP INDEX "IDX_x";
             DROP TABLE IF EXISTS "medication_logs", public.medications CASCADE;
             TRUNCATE ONLY "Tasks";
+            TRUNCATE visits CASCADE;
             DELETE FROM vytal.things WHERE id > 3;
             ALTER TABLE "users" DROP COLUMN "firstName", DROP COLUMN Email, ADD COLUMN x int;
             ALTER TABLE users DROP CONSTRAINT "FK_x";
+            DROP TYPE "status_enum";
+            DROP TYPE "role_enum" CASCADE;
+            DROP SCHEMA reporting;
+            DROP SCHEMA "Reporting" CASCADE;
         "#;
-        let found: Vec<(String, Option<String>, &str)> =
-            named(sql).into_iter().map(|n| (n.table, n.column, n.by)).collect();
+        let t = |table: &str, by| Named::Table { table: table.to_owned(), by };
         assert_eq!(
-            found,
+            named(sql),
             vec![
-                ("\"medication_logs\"".to_owned(), None, "drop table"),
-                ("public.medications".to_owned(), None, "drop table"),
-                ("\"Tasks\"".to_owned(), None, "truncate"),
-                ("vytal.things".to_owned(), None, "delete"),
-                ("\"users\"".to_owned(), Some("firstName".to_owned()), "drop column"),
-                ("\"users\"".to_owned(), Some("email".to_owned()), "drop column"),
+                t("\"medication_logs\"", "drop table"),
+                t("public.medications", "drop table"),
+                Named::Truncate { table: "\"Tasks\"".to_owned(), cascade: false },
+                Named::Truncate { table: "visits".to_owned(), cascade: true },
+                t("vytal.things", "delete"),
+                Named::Column { table: "\"users\"".to_owned(), column: "firstName".to_owned() },
+                Named::Column { table: "\"users\"".to_owned(), column: "email".to_owned() },
+                Named::TypeColumns { type_name: "\"role_enum\"".to_owned() },
+                Named::Schema { schema: "Reporting".to_owned() },
             ]
         );
+    }
+
+    #[test]
+    fn folds_as_postgres_does() {
+        assert_eq!(fold("Email"), "email");
+        assert_eq!(fold("\"Email\""), "Email");
+        assert_eq!(fold("\"a\"\"b\""), "a\"b");
+        assert_eq!(fold("ÉTAT"), "État", "only ASCII letters fold");
     }
 }

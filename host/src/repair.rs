@@ -85,6 +85,16 @@ pub enum RepairError {
         /// The migrations that would need a repair.
         differing: Vec<String>,
     },
+    /// The ledger row was changed outside vytal-host: not a changed file.
+    #[error(
+        "the ledger row of {migration} disagrees with the event log ({what}); repair accepts a migration file changed on purpose, not a ledger row changed outside vytal-host. Set the row back to what the event recorded (vytal-host verify names the event) and look into who changed it; nothing was changed"
+    )]
+    LedgerEdited {
+        /// `module/id_name`.
+        migration: String,
+        /// What the ledger-against-log check found.
+        what: String,
+    },
     /// A named migration matches the build already.
     #[error("{0} matches this build already: there is nothing to repair; nothing was changed")]
     Unchanged(String),
@@ -96,7 +106,7 @@ pub async fn repair<'c>(
     db: impl Into<Database<'c>>,
     options: &RepairOptions,
 ) -> Result<RepairReport, RepairError> {
-    if options.reason.trim().is_empty() {
+    if options.reason.trim().is_empty() && !options.dry_run {
         return Err(RepairError::NoReason);
     }
     let access = if options.dry_run { Access::Read } else { Access::Write };
@@ -120,9 +130,6 @@ async fn locked(
     options: &RepairOptions,
     report: &mut RepairReport,
 ) -> Result<(), RepairError> {
-    if !options.dry_run {
-        session.ensure_ledger().await?;
-    }
     let assessment = Assessment::new(plan, session.applied().await?);
     let mut differing = Vec::new();
     let mut all = Vec::new();
@@ -147,7 +154,7 @@ async fn locked(
     let chosen: Vec<Repaired> = if options.migrations.is_empty() {
         all.into_iter().filter(|r| differing.contains(&r.migration)).collect()
     } else {
-        let mut chosen = Vec::new();
+        let mut chosen: Vec<Repaired> = Vec::new();
         for name in &options.migrations {
             let found = all.iter().find(|r| {
                 let key = format!("{}/{}", r.module, r.id);
@@ -159,14 +166,26 @@ async fn locked(
             if !differing.contains(&r.migration) {
                 return Err(RepairError::Unchanged(r.migration.clone()));
             }
-            chosen.push(r.clone());
+            if !chosen.iter().any(|c| c.migration == r.migration) {
+                chosen.push(r.clone());
+            }
         }
         chosen
     };
+    let (conn, ledger, _, _) = session.parts();
+    let disagreements =
+        ledger.disagreements(conn).await.map_err(SessionError::during("comparing the ledger with the log"))?;
+    for r in &chosen {
+        let key = format!("{}/{}", r.module, r.id);
+        if let Some((_, what)) = disagreements.iter().find(|(m, _)| *m == key) {
+            return Err(RepairError::LedgerEdited { migration: r.migration.clone(), what: what.clone() });
+        }
+    }
     if options.dry_run || chosen.is_empty() {
         report.repaired = chosen;
         return Ok(());
     }
+    session.ensure_ledger().await?;
     let (conn, ledger, actor, command) = session.parts();
     let written = async {
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;

@@ -161,6 +161,16 @@ pub enum SelectError {
     /// No such version of the module.
     #[error(transparent)]
     Version(#[from] UnknownVersion),
+    /// `--module` asks for a migration that needs what `--to` leaves out.
+    #[error(
+        "{migration} needs a version that --to {to} leaves out, so --module cannot apply its module whole; raise --to, or leave that module out; nothing was applied"
+    )]
+    Excluded {
+        /// The first migration of the named module that the cut leaves out.
+        migration: String,
+        /// The `--to` given.
+        to: String,
+    },
 }
 
 /// A `MODULE@VERSION` that names a version the module never had.
@@ -347,6 +357,19 @@ impl Plan {
         let cut = self.cut(&at);
         let kept: BTreeSet<(&str, &str)> =
             cut.select(&wanted)?.into_iter().map(|m| (m.module.as_str(), m.id.as_str())).collect();
+        // A module asked for by name is applied whole, or not at all: never
+        // cut short because it needs a version of another that `to` excludes.
+        let left_out = self.migrations.iter().find(|m| {
+            modules.iter().any(|w| m.module == *w)
+                && !at.contains_key(m.module.as_str())
+                && !kept.contains(&(m.module.as_str(), m.id.as_str()))
+        });
+        if let Some(m) = left_out {
+            return Err(SelectError::Excluded {
+                migration: m.label().to_string(),
+                to: to.iter().map(|(m, v)| format!("{m}@{v}")).collect::<Vec<_>>().join(", "),
+            });
+        }
         Ok(self.migrations.iter().filter(|m| kept.contains(&(m.module.as_str(), m.id.as_str()))).collect())
     }
 

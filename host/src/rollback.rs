@@ -120,7 +120,7 @@ impl Step {
     /// Rows and values destroyed by all of `steps`, for a person to read:
     /// empty when they destroy nothing.
     pub fn losses_of(steps: &[Step]) -> Vec<&Loss> {
-        steps.iter().flat_map(|s| s.losses.iter()).filter(|l| l.rows > 0).collect()
+        steps.iter().flat_map(|s| s.losses.iter()).filter(|l| l.destroys()).collect()
     }
 
     /// `module/id_name`.

@@ -224,10 +224,17 @@ impl<'c> Session<'c> {
 
     /// The foreign objects an operator acknowledged, as (kind, object).
     pub async fn foreign_objects(&mut self) -> Result<Vec<(String, String)>, SessionError> {
-        self.ledger
-            .foreign_objects(&mut self.conn)
-            .await
-            .map_err(SessionError::during("reading the acknowledged foreign objects"))
+        self.ledger.foreign_objects(&mut self.conn).await.map_err(|error| {
+            let denied = error.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42501");
+            SessionError::Database {
+                during: if denied {
+                    "reading the acknowledged foreign objects (a role granted with grant-runner before the table existed cannot read it: run `vytal-host grant-runner ROLE` again as the ledger's owner)"
+                } else {
+                    "reading the acknowledged foreign objects"
+                },
+                error,
+            }
+        })
     }
 
     /// Records that a migration (`kind` `migration` or `rollback`; `None`

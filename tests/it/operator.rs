@@ -171,7 +171,16 @@ async fn repair_accepts_an_intended_edit_on_the_record() {
         0,
         "refusals and dry runs repair nothing"
     );
-    assert!(db.count("SELECT count(*) FROM vytal.events").await >= before);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events").await,
+        before + 2,
+        "the two refusals that reached the database are on the record, and nothing else"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND command = 'repair' AND outcome = 'failed'")
+            .await,
+        2
+    );
 
     let done = vytal_host::repair::repair(
         &edited,
@@ -204,8 +213,14 @@ async fn repair_accepts_an_intended_edit_on_the_record() {
 async fn repair_through_the_binary() {
     let db = TestDb::new("op_repair_cli").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
-    // A row whose checksum no longer matches the build: run refuses and names repair.
+    // Applied from another text than this build's (an older build applied it
+    // so): the row and its event agree, the build differs. run refuses and names repair.
     db.exec("UPDATE vytal.migrations SET checksum = 'c0ffee' WHERE module = 'claims' AND id = '0001'").await;
+    db.exec(
+        "INSERT INTO vytal.events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
+         VALUES ('migration', 'run', 'applied', 'claims', '0001', 1, 'ops', 'old-build', '0.9.0', '{\"checksum\": \"c0ffee\"}')",
+    )
+    .await;
     let o = host(Some(&db), &["run"]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("accept it on the record instead: vytal-host repair --reason"), "{}", stderr(&o));
@@ -225,6 +240,19 @@ async fn repair_through_the_binary() {
     assert!(run.contains("nothing to apply"), "{run}");
     let history = expect_code(&host(Some(&db), &["history", "--kind", "migration", "--command", "repair"]), 0);
     assert!(history.contains("repaired") && history.contains("claims/0001"), "{history}");
+    expect_code(&host(Some(&db), &["verify", "--applied"]), 0);
+
+    // A row changed outside vytal-host, with no event behind it, is the ledger's problem: refused.
+    db.exec("UPDATE vytal.migrations SET checksum = 'bad' WHERE module = 'claims' AND id = '0002'").await;
+    let o = host(Some(&db), &["repair", "claims/0002", "claims/0002", "--reason", "x"]);
+    expect_code(&o, 2);
+    assert!(
+        stderr(&o).contains("the ledger row of claims/0002_fit_the_application disagrees with the event log"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("not a ledger row changed outside vytal-host"), "{}", stderr(&o));
+    assert_eq!(db.count("SELECT count(*) FROM vytal.migrations WHERE checksum = 'bad'").await, 1);
     db.drop().await;
 }
 
@@ -239,22 +267,32 @@ async fn database_create_drop_and_reset_refuse_production() {
     let o = host(Some(&db), &["database", "drop"]);
     expect_code(&o, 2);
     assert!(
-        stderr(&o).contains("needs confirmation: run on a terminal, or add --yes; nothing was dropped"),
+        stderr(&o)
+            .contains(&format!("needs confirmation: run on a terminal, or add --yes {}; nothing was dropped", db.name)),
         "{}",
         stderr(&o)
     );
+    let o = host(Some(&db), &["database", "drop", "--yes", "another_db"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("--yes another_db does not name this database"), "{}", stderr(&o));
     assert!(exists(&db.name).await);
-    let out = expect_code(&host(Some(&db), &["database", "drop", "--yes"]), 0);
+    // verify leaves a scratch database beside it; drop takes that too.
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    expect_code(&host(Some(&db), &["verify", "--applied"]), 0);
+    let scratch = format!("{}_vytal_scratch", db.name);
+    assert!(exists(&scratch).await);
+    let out = expect_code(&host(Some(&db), &["database", "drop", "--yes", &db.name]), 0);
     assert!(out.contains(&format!("dropped database {}", db.name)), "{out}");
-    assert!(!exists(&db.name).await);
-    let out = expect_code(&host(Some(&db), &["database", "drop", "--yes"]), 0);
+    assert!(out.contains(&format!("dropped scratch database {scratch}")), "{out}");
+    assert!(!exists(&db.name).await && !exists(&scratch).await);
+    let out = expect_code(&host(Some(&db), &["database", "drop", "--yes", &db.name]), 0);
     assert!(out.contains("does not exist; nothing to drop"), "{out}");
     let out = expect_code(&host(Some(&db), &["database", "create"]), 0);
     assert!(out.contains(&format!("created database {}", db.name)), "{out}");
     let out = expect_code(&host(Some(&db), &["database", "create"]), 0);
     assert!(out.contains("exists already"), "{out}");
 
-    let v = json(&expect_code(&host(Some(&db), &["database", "reset", "--yes", "--json"]), 0));
+    let v = json(&expect_code(&host(Some(&db), &["database", "reset", "--yes", &db.name, "--json"]), 0));
     assert_eq!(v["dropped"], true);
     assert_eq!(v["created"], true);
     assert_eq!(v["applied"], 74);
@@ -262,7 +300,7 @@ async fn database_create_drop_and_reset_refuse_production() {
 
     expect_code(&host(Some(&db), &["mark", "production"]), 0);
     for verb in ["drop", "reset"] {
-        let o = host(Some(&db), &["database", verb, "--yes", "--force"]);
+        let o = host(Some(&db), &["database", verb, "--yes", &db.name, "--force"]);
         expect_code(&o, 2);
         assert!(
             stderr(&o).contains(&format!(
@@ -318,10 +356,28 @@ async fn adopt_records_acknowledged_foreign_objects_and_verify_notes_them() {
     let human = expect_code(&host(Some(&db), &["verify"]), 0);
     assert!(human.contains("foreign table (acknowledged): migrations (note)"), "{human}");
     assert!(human.contains("none is an error"), "{human}");
-    // Another foreign object is drift again until it is acknowledged too.
+    // Another foreign object is drift again until it is acknowledged too,
+    // also one on a module's own table, in a later adopt.
     db.exec("CREATE TABLE scratchpad (id int)").await;
-    let o = host(Some(&db), &["verify"]);
-    assert!(expect_code(&o, 1).contains("extra table: scratchpad"));
+    db.exec("ALTER TABLE users ADD COLUMN nickname text").await;
+    let human = expect_code(&host(Some(&db), &["verify"]), 1);
+    assert!(human.contains("extra table: scratchpad") && human.contains("extra column: users.nickname"), "{human}");
+    let out = expect_code(&host(Some(&db), &["adopt", "--acknowledge-foreign", "the application's own"]), 0);
+    assert!(
+        out.contains("core: extra column users.nickname is not created by any migration; recorded as foreign"),
+        "{out}"
+    );
+    assert!(out.contains("extra table scratchpad is not created by any migration; recorded as foreign"), "{out}");
+    expect_code(&host(Some(&db), &["verify"]), 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND command LIKE 'adopt --acknowledge-foreign%' AND outcome = 'succeeded' AND (details->>'acknowledged_foreign')::int = 2").await,
+        1
+    );
+    // A foreign object written behind vytal-host's back hides nothing: verify names it.
+    db.exec("INSERT INTO vytal.foreign_objects (kind, object, reason, acknowledged_by) VALUES ('table', 'secret', 'x', 'me')").await;
+    let human = expect_code(&host(Some(&db), &["verify"]), 1);
+    assert!(human.contains("foreign table secret"), "{human}");
+    assert!(human.contains("no event acknowledged it with this reason"), "{human}");
     db.drop().await;
 }
 
@@ -350,6 +406,7 @@ async fn history_filters_by_command_kind_and_time() {
             .all(|e| e["module"] == "claims")
     );
     assert!(events(&["--failed"]).is_empty());
+    assert!(events(&["--until", "1h"]).is_empty(), "nothing is older than an hour");
     // A LIKE wildcard is a character like any other.
     assert!(events(&["--command", "r%"]).is_empty());
 
@@ -375,4 +432,117 @@ fn completions_are_printed_for_each_shell() {
     let o = host(None, &["completions", "tcsh"]);
     expect_code(&o, 2);
     assert!(stderr(&o).contains("invalid value 'tcsh'"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_named_module_is_never_cut_short_by_to() {
+    let manifest = r#"
+[modules.core]
+version = "1.1.0"
+
+[modules.clinic]
+version = "1.0.0"
+requires = { core = "^1.1" }
+"#;
+    let p = plan(
+        manifest,
+        vec![
+            module(
+                "core",
+                "1.1.0",
+                &[
+                    ("1.0.0", "0001_people", "CREATE TABLE people (id int);", "DROP TABLE people;"),
+                    ("1.1.0", "0002_more", "ALTER TABLE people ADD x int;", "ALTER TABLE people DROP x;"),
+                ],
+            ),
+            module(
+                "clinic",
+                "1.0.0",
+                &[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")],
+            ),
+        ],
+    );
+    let labels = |v: Vec<&vytal_host::PlannedMigration>| v.iter().map(|m| m.label().to_string()).collect::<Vec<_>>();
+    let at = |v: &str| vec![("core".to_owned(), semver::Version::parse(v).unwrap())];
+    let e = p.select_up_to(&["clinic".to_owned()], &at("1.0.0")).unwrap_err();
+    assert!(e.to_string().contains("clinic/0001_visits needs a version that --to core@1.0.0 leaves out"), "{e}");
+    assert_eq!(labels(p.select_up_to(&[], &at("1.0.0")).unwrap()), ["core/0001_people"]);
+    assert_eq!(
+        labels(p.select_up_to(&["clinic".to_owned()], &at("1.1.0")).unwrap()),
+        ["core/0001_people", "core/0002_more", "clinic/0001_visits"]
+    );
+    let e = p.select_up_to(&[], &at("2.0.0")).unwrap_err();
+    assert!(e.to_string().contains("module `core` has no version 2.0.0; its versions are 1.0.0, 1.1.0"), "{e}");
+}
+
+#[tokio::test]
+async fn losses_are_counted_for_every_statement_that_destroys_rows() {
+    let db = TestDb::new("op_losses").await;
+    db.exec(
+        "CREATE TYPE mood AS ENUM ('calm', 'cross'); \
+         CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int, parent_id int REFERENCES parent, feeling mood, feelings mood[]); \
+         CREATE TABLE grandchild (child_parent int REFERENCES parent); \
+         CREATE TABLE notes (id int, body text); \
+         CREATE SCHEMA archive; CREATE TABLE archive.old (id int); \
+         INSERT INTO parent SELECT generate_series(1, 5); \
+         INSERT INTO child VALUES (1, 1, 'calm', NULL), (2, 2, NULL, '{cross}'), (3, 3, NULL, NULL); \
+         INSERT INTO grandchild VALUES (1), (2); \
+         INSERT INTO notes VALUES (1, 'a'), (2, NULL); \
+         INSERT INTO archive.old SELECT generate_series(1, 7);",
+    )
+    .await;
+    let mut conn = db.conn().await;
+    let scripts = [
+        "DROP TYPE mood CASCADE; ALTER TABLE notes DROP COLUMN body; DELETE FROM notes WHERE id = 2;",
+        "TRUNCATE parent CASCADE;",
+        "DROP SCHEMA archive CASCADE; DROP TABLE IF EXISTS nowhere; DROP TABLE parent;",
+    ];
+    let found = vytal_host::loss::count(&mut conn, &scripts).await.unwrap();
+    let shown: Vec<Vec<String>> = found.iter().map(|s| s.iter().map(ToString::to_string).collect()).collect();
+    assert_eq!(
+        shown,
+        vec![
+            vec![
+                "1 value(s) in child.feeling (drop type cascade)".to_owned(),
+                "1 value(s) in child.feelings (drop type cascade)".to_owned(),
+                "1 value(s) in notes.body (drop column)".to_owned(),
+                "up to 2 row(s) of notes (delete)".to_owned(),
+            ],
+            vec![
+                "5 row(s) of parent (truncate)".to_owned(),
+                "3 row(s) of child (truncate cascade)".to_owned(),
+                "2 row(s) of grandchild (truncate cascade)".to_owned(),
+            ],
+            vec!["7 row(s) of archive.old (drop schema cascade)".to_owned()],
+        ],
+        "a table counted once is not counted again (parent); what is not there is not counted"
+    );
+    drop(conn);
+
+    // A table the rolling-back user may not read is an unknown loss, which still asks.
+    let role = "vt_op_losses_reader";
+    db.exec(&format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN")).await;
+    let url = format!(
+        "{}/{}?sslmode=disable",
+        crate::support::server_url().replace("postgres@", &format!("{role}@")),
+        db.name
+    );
+    let mut reader = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let found = vytal_host::loss::count(&mut reader, &["DROP TABLE notes;"]).await.unwrap();
+    assert_eq!(found[0].len(), 1);
+    assert_eq!(found[0][0].rows, None);
+    assert!(found[0][0].destroys());
+    assert!(
+        found[0][0]
+            .to_string()
+            .starts_with("an unknown number of row(s) of notes (drop table; cannot count: permission denied"),
+        "{}",
+        found[0][0]
+    );
+    drop(reader);
+    db.drop().await;
+    TestDb { name: "postgres".into(), url: crate::support::server_url() + "/postgres" }
+        .exec(&format!("DROP ROLE IF EXISTS {role}"))
+        .await;
 }

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use vytal_host::database::Dropped;
 
 use super::{Global, out, out_json};
 
@@ -13,12 +14,12 @@ use super::{Global, out, out_json};
 /// database is the one every command uses (--database-url, DATABASE_URL,
 /// DB_*); it is created and dropped through the server's `postgres`
 /// database. drop and reset ask for the database name on a terminal
-/// (elsewhere they need --yes), and refuse a database marked as production
-/// (`vytal-host mark production`), with no option to override.
+/// (elsewhere give it with --yes), and refuse a database marked as
+/// production (`vytal-host mark production`), with no option to override.
 ///
 /// Example: vytal-host database create
 ///
-/// Example: vytal-host database reset --yes
+/// Example: vytal-host database reset --yes vytalwatch_dev
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -37,10 +38,10 @@ enum Action {
 
 #[derive(Debug, clap::Args)]
 struct Confirm {
-    /// Do not ask for the database name
-    #[arg(long)]
-    yes: bool,
-    /// End other sessions connected to the database instead of failing
+    /// Confirm without a terminal: the database's name
+    #[arg(long, value_name = "DATABASE")]
+    yes: Option<String>,
+    /// End other sessions connected to the database (and its scratch databases) instead of failing
     #[arg(long)]
     force: bool,
 }
@@ -48,7 +49,8 @@ struct Confirm {
 #[derive(serde::Serialize)]
 struct Report {
     database: String,
-    dropped: bool,
+    #[serde(flatten)]
+    dropped: Dropped,
     created: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     applied: Option<usize>,
@@ -57,7 +59,7 @@ struct Report {
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let target = global.target()?;
     let database = target.database().to_owned();
-    let mut report = Report { database: database.clone(), dropped: false, created: false, applied: None };
+    let mut report = Report { database: database.clone(), dropped: Dropped::default(), created: false, applied: None };
     match args.action {
         Action::Create => {
             report.created = vytal_host::database::create(&target).await?;
@@ -74,25 +76,28 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             let plan = global.plan()?;
             report.dropped = vytal_host::database::drop(&plan, &target, c.force, "drop").await?;
             if !global.json {
-                out(if report.dropped {
+                out(if report.dropped.dropped {
                     format!("dropped database {database}")
                 } else {
                     format!("database {database} does not exist; nothing to drop")
                 });
+                scratch_notes(&report.dropped);
             }
         }
         Action::Reset(c) => {
             confirm(&database, &c, "reset (drop, create, migrate)")?;
             let plan = global.plan()?;
+            vytal_host::database::check_can_create(&target).await?;
             report.dropped = vytal_host::database::drop(&plan, &target, c.force, "reset").await?;
             report.created = vytal_host::database::create(&target).await?;
             let options = vytal_host::RunOptions { command: "database reset".to_owned(), ..Default::default() };
             let run = vytal_host::run(&plan, &target, &options, &mut vytal_host::Quiet).await?;
             report.applied = Some(run.migrations.len());
             if !global.json {
+                scratch_notes(&report.dropped);
                 out(format!(
                     "reset database {database}: {}created, {} migration(s) applied",
-                    if report.dropped { "dropped, " } else { "" },
+                    if report.dropped.dropped { "dropped, " } else { "" },
                     run.migrations.len()
                 ));
             }
@@ -104,17 +109,28 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Unless --yes: asks for the database name on a terminal, refuses elsewhere.
+fn scratch_notes(d: &Dropped) {
+    for s in &d.scratch_dropped {
+        out(format!("  dropped scratch database {s}"));
+    }
+    for s in &d.scratch_left {
+        out(format!("  note: scratch database {s} was left; drop it by hand, or again with --force"));
+    }
+}
+
+/// Needs the database's name: from --yes, or typed on a terminal.
 fn confirm(database: &str, c: &Confirm, what: &str) -> anyhow::Result<()> {
-    if c.yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("{what} {database} needs confirmation: run on a terminal, or add --yes; nothing was dropped");
-    }
-    if super::typed_database_name(&format!("{what} {database}: every row in it is lost; "), database) {
-        Ok(())
-    } else {
-        bail!("the confirmation did not match the database name; nothing was dropped")
+    match c.yes.as_deref() {
+        Some(name) if name == database => Ok(()),
+        Some(name) => bail!("--yes {name} does not name this database ({database}); nothing was dropped"),
+        None if !std::io::stdin().is_terminal() => {
+            bail!(
+                "{what} {database} needs confirmation: run on a terminal, or add --yes {database}; nothing was dropped"
+            )
+        }
+        None if super::typed_database_name(&format!("{what} {database}: every row in it is lost; "), database) => {
+            Ok(())
+        }
+        None => bail!("the confirmation did not match the database name; nothing was dropped"),
     }
 }

@@ -43,8 +43,10 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         command.push_str(" --dry-run");
     }
-    let reason = args.reason.unwrap_or_else(|| if args.dry_run { "(dry run)".to_owned() } else { String::new() });
-    command.push_str(&format!(" --reason {reason:?}"));
+    let reason = args.reason.unwrap_or_default();
+    if !reason.is_empty() {
+        command.push_str(&format!(" --reason {reason:?}"));
+    }
     let options = RepairOptions { migrations: args.migrations, reason, dry_run: args.dry_run, command };
     let report = vytal_host::repair::repair(&plan, &target, &options).await?;
     if global.json {
