@@ -20,14 +20,26 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut runs = 5usize;
     let mut only_peers = false;
     let mut only_upgrade = false;
+    let mut at: Option<semver::Version> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--runs" => runs = it.next().context("--runs needs a number")?.parse().context("--runs needs a number")?,
             "--peers" => only_peers = true,
             "--upgrade" => only_upgrade = true,
-            other => bail!("unknown bench option `{other}`; usage: cargo xtask bench [--runs N] [--peers | --upgrade]"),
+            "--at" => {
+                let v = it.next().context("--at needs a module version, e.g. --at 1.1.0")?;
+                at = Some(
+                    semver::Version::parse(v).with_context(|| format!("--at {v}: not a version; write e.g. 1.1.0"))?,
+                );
+            }
+            other => bail!(
+                "unknown bench option `{other}`; usage: cargo xtask bench [--runs N] [--peers [--at VERSION] | --upgrade]"
+            ),
         }
+    }
+    if at.is_some() && !only_peers {
+        bail!("--at goes with --peers: cargo xtask bench --peers --at 1.1.0");
     }
     if Command::new("psql").arg("--version").output().is_err() {
         bail!(
@@ -44,8 +56,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out_dir)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
+    // --at V: every module as it stood at V (its newest version not above V),
+    // given to `plan` and `run` as --to MODULE@VERSION.
+    let to = match &at {
+        Some(v) => to_args(&host, v)?,
+        None => Vec::new(),
+    };
     let sql_file = out_dir.join("full.sql");
-    let plan = Command::new(&host).args(["plan", "--all", "--sql"]).output()?;
+    let plan = Command::new(&host).args(["plan", "--all", "--sql"]).args(&to).output()?;
     if !plan.status.success() {
         bail!("vytal-host plan failed: {}", String::from_utf8_lossy(&plan.stderr));
     }
@@ -68,7 +86,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         crate::upgrade::bench(&host, &server, runs, upgrade_count()?, &rt, &mut rows)?;
         return report(&rows, runs, &out_dir);
     }
-    peers(&host, &server, runs, &rt, &steps, &wrapped_file, &mut rows)?;
+    peers(&host, &to, &server, runs, &rt, &steps, &wrapped_file, &mut rows)?;
     if only_peers {
         return Ok(());
     }
@@ -476,10 +494,14 @@ pub(crate) fn plain(url: &str) -> String {
 /// same SQL, over TCP without TLS, rounds rotated across tools so that
 /// background load falls on all alike: full apply (and in one transaction,
 /// when the plan allows), a run with nothing to do, and peak memory. A tool
-/// that cannot run a `-- vytal:no-transaction` migration (refinery runs each
-/// in a transaction) is left out of a plan that has one, saying so.
+/// that cannot run a `-- vytal:no-transaction` migration is left out of a
+/// plan that has one, saying so: refinery runs each migration in a
+/// transaction, and sqlx-cli sends one as a single multi-statement query,
+/// which PostgreSQL wraps in an implicit transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn peers(
     host: &std::path::Path,
+    to: &[String],
     server: &str,
     runs: usize,
     rt: &tokio::runtime::Runtime,
@@ -508,9 +530,10 @@ pub fn peers(
     let mut peers: Vec<Peer> = Vec::new();
     let vytal = |args: &'static [&'static str]| -> Box<dyn Fn(&str) -> Command> {
         let h = host.to_path_buf();
+        let to = to.to_vec();
         Box::new(move |url| {
             let mut c = Command::new(&h);
-            c.args(args).env("DATABASE_URL", plain(url));
+            c.args(args).args(&to).env("DATABASE_URL", plain(url));
             c
         })
     };
@@ -558,7 +581,13 @@ pub fn peers(
     } else {
         eprintln!("refinery is not installed, so it is left out; to compare: cargo install --locked refinery_cli");
     }
-    if installed("sqlx") {
+    if !one_transaction {
+        eprintln!(
+            "sqlx-cli sends a `-- no-transaction` migration as one multi-statement query, which PostgreSQL \
+             runs as one implicit transaction, so this plan's CONCURRENTLY statements fail there: it is left out \
+             (compare on a plan it can run: --at 1.1.0)"
+        );
+    } else if installed("sqlx") {
         let make = {
             let d = sqlx_dir.clone();
             move |url: &str| {
@@ -627,4 +656,22 @@ pub fn peers(
     }
     println!();
     Ok(())
+}
+
+/// `--to MODULE@VERSION` for every module, at its newest version not above `at`.
+fn to_args(host: &std::path::Path, at: &semver::Version) -> anyhow::Result<Vec<String>> {
+    let out = Command::new(host).args(["graph", "--json"]).output()?;
+    if !out.status.success() {
+        bail!("vytal-host graph failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).context("vytal-host graph --json")?;
+    let mut newest: std::collections::BTreeMap<String, semver::Version> = std::collections::BTreeMap::new();
+    for node in graph["modules"].as_array().into_iter().flatten() {
+        let (Some(m), Some(v)) = (node["module"].as_str(), node["version"].as_str()) else { continue };
+        let v = semver::Version::parse(v)?;
+        if v <= *at && newest.get(m).is_none_or(|n| v > *n) {
+            newest.insert(m.to_owned(), v);
+        }
+    }
+    Ok(newest.iter().flat_map(|(m, v)| ["--to".to_owned(), format!("{m}@{v}")]).collect())
 }

@@ -6,7 +6,7 @@
 //!   database (created if missing), else a private PostgreSQL cluster under target/.
 //! - `cargo xtask seed [ARGS]`: the same database; applies what is pending,
 //!   then runs `vytal-host seed ARGS`.
-//! - `cargo xtask bench [--runs N] [--peers | --upgrade]`: measures vytal-host
+//! - `cargo xtask bench [--runs N] [--peers [--at V] | --upgrade]`: measures vytal-host
 //!   against psql on the same SQL, in the same run (`--upgrade`: only the
 //!   1.0.0 upgrade of about a million rows, with its table locks).
 //! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
@@ -53,10 +53,12 @@ tasks:
                                   arguments go to `vytal-host run` (e.g. --module medications)
   seed [--private] [SEED ARGS]    the same database: apply what is pending, then fill every
                                   table with test data (`vytal-host seed`, e.g. --count 500)
-  bench [--runs N] [--peers | --upgrade]
+  bench [--runs N] [--peers [--at V] | --upgrade]
                                   time vytal-host against psql on the same SQL (release build);
-                                  --peers: against refinery and sqlx-cli only; --upgrade: only
-                                  1.0.0 -> build on about a million rows, with its table locks
+                                  --peers: against refinery and sqlx-cli only (--at 1.1.0: the
+                                  plan as it stood at that module version, which refinery can
+                                  run); --upgrade: only 1.0.0 -> build on about a million rows,
+                                  with its table locks
   plugin build DIR                build the plugin crate in DIR to a WebAssembly component
                                   (installs the wasm32-unknown-unknown target if missing) and
                                   print the .wasm path, for `vytal-host verify --plugin PATH`";
