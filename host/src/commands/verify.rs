@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::{EXIT_CHECK, Global, ms, out, out_json};
 
-/// Check the database against the build: exit 0 when clean, 1 on findings.
+/// Check the database against the build: exit 0 when nothing is an error, 1 otherwise.
 ///
 /// History: every migration applied, none unknown, checksums and module
 /// versions as the build says. Drift: the live schema against the one the
@@ -21,6 +21,8 @@ use super::{EXIT_CHECK, Global, ms, out, out_json};
 /// On a database the build is ahead of, every pending migration shows as
 /// drift; --applied compares with what the ledger records instead, and
 /// lists the pending migrations as notes (exit 0 when nothing else is found).
+/// Objects no migration creates that were acknowledged with `adopt
+/// --acknowledge-foreign` are notes too.
 ///
 /// Example: vytal-host verify --applied
 ///
