@@ -48,6 +48,19 @@ async fn run_to_applies_a_module_up_to_a_version_and_no_further() {
     assert!(again.contains("nothing to apply"), "{again}");
     expect_code(&host(Some(&db), &["run", "--to", "medications@1.2.0"]), 0);
     assert!(db.ledger().await.contains(&"medications/0007".to_owned()));
+
+    // rollback --to a version the module never had rolls nothing back.
+    let ledger = db.ledger().await;
+    let o = host(Some(&db), &["rollback", "--to", "medications@0.9.0", "--yes"]);
+    expect_code(&o, 2);
+    assert!(
+        stderr(&o).contains(
+            "module `medications` has no version 0.9.0; its versions are 1.0.0, 1.1.0, 1.2.0; nothing was rolled back"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(db.ledger().await, ledger);
     db.drop().await;
 }
 
