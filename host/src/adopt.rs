@@ -82,6 +82,16 @@ pub enum AdoptError {
     /// The migrations could not be replayed.
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    /// `--acknowledge-foreign` while migrations are still pending.
+    #[error(
+        "--acknowledge-foreign waits until nothing is pending: {pending} migration(s) are (e.g. {first}), and an object that looks foreign now may be one of theirs; apply them with `vytal-host run`, then acknowledge; nothing was recorded"
+    )]
+    ForeignWhilePending {
+        /// How many migrations are pending after this adoption.
+        pending: usize,
+        /// The first of them.
+        first: String,
+    },
     /// The database lacks or differs from what the migrations create, at every version tried.
     #[error(
         "cannot adopt: the database does not hold what {} migration(s) create (compared at {}), so recording them as applied would be false; nothing was recorded\n{}\nbring the database in line (or apply the missing pieces by hand), check with `vytal-host adopt --dry-run`, then adopt",
@@ -249,6 +259,17 @@ async fn locked(
         extra.iter().map(|d| (d.kind.to_string(), d.object.clone(), d.found().map(str::to_owned))).collect();
     let extra: Vec<Finding> = extra.into_iter().map(|d| Finding::of(d, "drift")).collect();
     let acknowledge = options.acknowledge_foreign.as_deref().filter(|_| !to_acknowledge.is_empty());
+    let still_pending: Vec<&PlannedMigration> = assessment
+        .pending
+        .iter()
+        .copied()
+        .filter(|m| !adopted_keys.contains(&(m.module.as_str(), m.id.as_str())))
+        .collect();
+    if acknowledge.is_some()
+        && let Some(first) = still_pending.first()
+    {
+        return Err(AdoptError::ForeignWhilePending { pending: still_pending.len(), first: first.label().to_string() });
+    }
     if !options.dry_run && (!adopt.is_empty() || acknowledge.is_some()) {
         let (conn, ledger, actor, command) = session.parts();
         let record = async {

@@ -144,24 +144,24 @@ pub async fn drop(plan: &Plan, target: &Target, force: bool, verb: &'static str)
             .await
             .map_err(|error| DatabaseError::Server { verb: "drop", database: database.clone(), error, hint: "" })?;
         let mut done = Dropped::default();
-        if !exists {
-            return Ok(done);
+        if exists {
+            refuse_production(plan, target, verb).await?;
+            let dropped = db::drop_database(&mut admin, &database, force).await.map_err(|error| {
+                let busy = error.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "55006");
+                DatabaseError::Server {
+                    verb: "drop",
+                    database: database.clone(),
+                    error,
+                    hint: if busy {
+                        "; other sessions are connected to it: close them, or add --force to end them"
+                    } else {
+                        "; only its owner or a superuser may drop it"
+                    },
+                }
+            })?;
+            done.dropped = dropped;
         }
-        refuse_production(plan, target, verb).await?;
-        let dropped = db::drop_database(&mut admin, &database, force).await.map_err(|error| {
-            let busy = error.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "55006");
-            DatabaseError::Server {
-                verb: "drop",
-                database: database.clone(),
-                error,
-                hint: if busy {
-                    "; other sessions are connected to it: close them, or add --force to end them"
-                } else {
-                    "; only its owner or a superuser may drop it"
-                },
-            }
-        })?;
-        done.dropped = dropped;
+        // Scratch databases go too, even when the database itself is gone already.
         for scratch in [crate::replay::scratch_slot(&database, 0), crate::replay::scratch_slot(&database, 1)] {
             match db::drop_database(&mut admin, &scratch, force).await {
                 Ok(true) => done.scratch_dropped.push(scratch),

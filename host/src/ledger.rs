@@ -548,7 +548,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         if foreign {
             let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT 'foreign ' || f.kind || ' ' || f.object, \
-                        'recorded as foreign, but no event acknowledged it with this reason: the row was written or edited outside vytal-host' \
+                        'recorded as foreign, but no event acknowledged it with this reason: the row was written or edited outside vytal-host; find out who, delete the row, and acknowledge the object again with adopt --acknowledge-foreign if it belongs' \
                  FROM \"{s}\".foreign_objects f \
                  WHERE NOT EXISTS (SELECT 1 FROM \"{s}\".events e WHERE e.kind = 'foreign' AND e.outcome = 'acknowledged' \
                    AND e.details->'objects' ? (f.kind || ' ' || f.object) AND e.details->>'reason' = f.reason) \

@@ -41,9 +41,10 @@ pub struct Loss {
 }
 
 impl Loss {
-    /// Whether it destroys anything, or may: an uncounted loss does.
+    /// Whether it destroys anything, or may: an uncounted or estimated loss
+    /// does (a count that took too long found rows, whatever the estimate says).
     pub fn destroys(&self) -> bool {
-        self.rows != Some(0)
+        self.estimated || self.rows != Some(0)
     }
 }
 
@@ -193,7 +194,8 @@ async fn resolve(conn: &mut PgConnection, n: &Named) -> Result<Vec<Resolved>, sq
                     "WITH RECURSIVE refs(rel) AS ( \
                        SELECT conrelid FROM pg_constraint WHERE contype = 'f' AND confrelid = to_regclass($1) \
                        UNION SELECT c.conrelid FROM pg_constraint c JOIN refs r ON c.confrelid = r.rel WHERE c.contype = 'f') \
-                     SELECT DISTINCT rel::regclass::text FROM refs WHERE rel <> to_regclass($1) ORDER BY 1",
+                     SELECT DISTINCT r.rel::regclass::text FROM refs r JOIN pg_class c ON c.oid = r.rel \
+                     WHERE r.rel <> to_regclass($1) AND NOT c.relispartition ORDER BY 1",
                 )
                 .bind(&table)
                 .fetch_all(&mut *conn)
@@ -209,10 +211,16 @@ async fn resolve(conn: &mut PgConnection, n: &Named) -> Result<Vec<Resolved>, sq
         }
         Named::TypeColumns { type_name } => {
             let rows = sqlx::query(
-                "SELECT a.attrelid::regclass::text, a.attname::text, quote_ident(a.attname::text) \
+                // The type, the domains over it (and over those), and the arrays of each.
+                "WITH RECURSIVE types(oid) AS ( \
+                   SELECT t.oid FROM pg_type t WHERE t.oid = to_regtype($1) \
+                   UNION SELECT d.oid FROM pg_type d JOIN types ON d.typbasetype = types.oid), \
+                 dropped(oid) AS (SELECT oid FROM types \
+                   UNION SELECT typarray FROM pg_type WHERE oid IN (SELECT oid FROM types) AND typarray <> 0) \
+                 SELECT a.attrelid::regclass::text, a.attname::text, quote_ident(a.attname::text) \
                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
-                   AND a.atttypid IN (to_regtype($1), (SELECT typarray FROM pg_type WHERE oid = to_regtype($1))) \
+                 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped \
+                   AND a.atttypid IN (SELECT oid FROM dropped) \
                  ORDER BY 1, 2",
             )
             .bind(type_name)
@@ -231,7 +239,7 @@ async fn resolve(conn: &mut PgConnection, n: &Named) -> Result<Vec<Resolved>, sq
         Named::Schema { schema } => {
             let tables: Vec<String> = sqlx::query_scalar(
                 "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+                 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
             )
             .bind(schema)
             .fetch_all(&mut *conn)
@@ -241,30 +249,41 @@ async fn resolve(conn: &mut PgConnection, n: &Named) -> Result<Vec<Resolved>, sq
     })
 }
 
-/// Counts the rows of `r` (or its column's values) in a transaction of its
-/// own with a short statement timeout; past it, the planner's estimate of the
-/// table's rows; without the right to read it, unknown.
+/// Counts the rows of `r` (or its column's values) in a read-only
+/// transaction of its own with a short statement timeout and row security
+/// off (a policy must not hide rows from the count: a user it would filter
+/// gets "permission denied", an unknown count); past the timeout, the
+/// planner's estimate of the table's rows, if it has one. Called outside a
+/// transaction, and leaves the connection outside one on every path.
 async fn count_one(conn: &mut PgConnection, r: &Resolved) -> Result<(Option<i64>, bool, Option<String>), sqlx::Error> {
     let query = match &r.column {
         None => format!("SELECT count(*) FROM {}", r.table),
         Some((_, quoted)) => format!("SELECT count(*) FROM {} WHERE {quoted} IS NOT NULL", r.table),
     };
-    sqlx::raw_sql(AssertSqlSafe(format!("BEGIN READ ONLY; SET LOCAL statement_timeout = '{COUNT_TIMEOUT}'")))
-        .execute(&mut *conn)
-        .await?;
+    let begin =
+        format!("BEGIN READ ONLY; SET LOCAL statement_timeout = '{COUNT_TIMEOUT}'; SET LOCAL row_security = off");
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(begin)).execute(&mut *conn).await {
+        crate::exec::rollback(conn).await;
+        return Err(e);
+    }
     let counted = sqlx::query_scalar::<_, i64>(AssertSqlSafe(query)).fetch_one(&mut *conn).await;
     crate::exec::rollback(conn).await;
     match counted {
         Ok(n) => Ok((Some(n), false, None)),
         Err(e) => match e.as_database_error().and_then(|d| d.code()).as_deref() {
             Some("57014") => {
+                // -1 (PostgreSQL 14 on): never analyzed, no estimate at all.
                 let estimate: Option<i64> = sqlx::query_scalar(
-                    "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+                    "SELECT CASE WHEN reltuples < 0 THEN NULL ELSE reltuples::bigint END FROM pg_class WHERE oid = to_regclass($1)",
                 )
                 .bind(&r.table)
                 .fetch_optional(&mut *conn)
-                .await?;
-                Ok((estimate, true, None))
+                .await?
+                .flatten();
+                let why = estimate.is_none().then(|| {
+                    format!("counting took over {COUNT_TIMEOUT} and the planner has no estimate (the table was never analyzed)")
+                });
+                Ok((estimate, true, why))
             }
             Some("42501") => Ok((None, false, Some(crate::db::error_message(&e)))),
             _ => Err(e),
@@ -275,7 +294,8 @@ async fn count_one(conn: &mut PgConnection, r: &Resolved) -> Result<(Option<i64>
 /// Counts what each script would destroy, on `conn`, as things stand now.
 /// A table or column that is not there (yet) destroys nothing; one named
 /// twice is counted once, at its first mention; a dropped table's columns
-/// are not counted again.
+/// are not counted again. Call it outside a transaction: each count runs in
+/// one of its own.
 pub async fn count(conn: &mut PgConnection, scripts: &[&str]) -> Result<Vec<Vec<Loss>>, sqlx::Error> {
     let mut seen: Vec<(String, Option<String>)> = Vec::new();
     let mut all = Vec::with_capacity(scripts.len());

@@ -339,6 +339,11 @@ async fn adopt_records_acknowledged_foreign_objects_and_verify_notes_them() {
         "{out}"
     );
     assert!(out.contains("record them with --acknowledge-foreign"), "{out}");
+    // Not while migrations are pending: an object that looks foreign may be one of theirs.
+    let o = host(Some(&db), &["adopt", "--acknowledge-foreign", "old suite"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("--acknowledge-foreign waits until nothing is pending"), "{}", stderr(&o));
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'foreign'").await, 0);
     expect_code(&host(Some(&db), &["run"]), 0);
     let o = host(Some(&db), &["verify"]);
     assert!(expect_code(&o, 1).contains("extra table: migrations"));
@@ -494,12 +499,13 @@ async fn losses_are_counted_for_every_statement_that_destroys_rows() {
     db.exec(
         "CREATE TYPE mood AS ENUM ('calm', 'cross'); \
          CREATE TABLE parent (id int PRIMARY KEY); \
-         CREATE TABLE child (id int, parent_id int REFERENCES parent, feeling mood, feelings mood[]); \
-         CREATE TABLE grandchild (child_parent int REFERENCES parent); \
+         CREATE DOMAIN steady_mood AS mood; \
+         CREATE TABLE child (id int UNIQUE, parent_id int REFERENCES parent, feeling mood, feelings mood[], steady steady_mood); \
+         CREATE TABLE grandchild (child_id int REFERENCES child (id)); \
          CREATE TABLE notes (id int, body text); \
          CREATE SCHEMA archive; CREATE TABLE archive.old (id int); \
          INSERT INTO parent SELECT generate_series(1, 5); \
-         INSERT INTO child VALUES (1, 1, 'calm', NULL), (2, 2, NULL, '{cross}'), (3, 3, NULL, NULL); \
+         INSERT INTO child VALUES (1, 1, 'calm', NULL, NULL), (2, 2, NULL, '{cross}', 'calm'), (3, 3, NULL, NULL, NULL); \
          INSERT INTO grandchild VALUES (1), (2); \
          INSERT INTO notes VALUES (1, 'a'), (2, NULL); \
          INSERT INTO archive.old SELECT generate_series(1, 7);",
@@ -519,6 +525,7 @@ async fn losses_are_counted_for_every_statement_that_destroys_rows() {
             vec![
                 "1 value(s) in child.feeling (drop type cascade)".to_owned(),
                 "1 value(s) in child.feelings (drop type cascade)".to_owned(),
+                "1 value(s) in child.steady (drop type cascade)".to_owned(),
                 "1 value(s) in notes.body (drop column)".to_owned(),
                 "up to 2 row(s) of notes (delete)".to_owned(),
             ],
@@ -531,6 +538,20 @@ async fn losses_are_counted_for_every_statement_that_destroys_rows() {
         ],
         "a table counted once is not counted again (parent); what is not there is not counted"
     );
+
+    // A count that cannot finish (the table is locked) falls back to the
+    // planner's estimate; a table never analyzed has none: unknown, and it asks.
+    db.exec("CREATE TABLE busy (id int); INSERT INTO busy VALUES (1), (2)").await;
+    let mut holder = db.conn().await;
+    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE").execute(&mut holder).await.unwrap();
+    let found = vytal_host::loss::count(&mut conn, &["DROP TABLE busy;"]).await.unwrap();
+    let busy = &found[0][0];
+    assert!(busy.estimated && busy.rows.is_none() && busy.destroys(), "{busy:?}");
+    assert!(busy.to_string().contains("cannot count: counting took over 3s and the planner has no estimate"), "{busy}");
+    let inside: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(inside, "off", "the count's read-only transaction is over");
+    sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.unwrap();
+    drop(holder);
     drop(conn);
 
     // A table the rolling-back user may not read is an unknown loss, which still asks.
@@ -553,6 +574,8 @@ async fn losses_are_counted_for_every_statement_that_destroys_rows() {
         "{}",
         found[0][0]
     );
+    let inside: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut reader).await.unwrap();
+    assert_eq!(inside, "off", "a failed count leaves no transaction open");
     drop(reader);
     db.drop().await;
     TestDb { name: "postgres".into(), url: crate::support::server_url() + "/postgres" }

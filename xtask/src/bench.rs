@@ -673,5 +673,14 @@ fn to_args(host: &std::path::Path, at: &semver::Version) -> anyhow::Result<Vec<S
             newest.insert(m.to_owned(), v);
         }
     }
+    let all: std::collections::BTreeSet<&str> =
+        graph["modules"].as_array().into_iter().flatten().filter_map(|n| n["module"].as_str()).collect();
+    let missing: Vec<&str> = all.iter().copied().filter(|m| !newest.contains_key(*m)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "--at {at}: {} had no version at or below it; give a version every module had, e.g. 1.0.0",
+            missing.join(", ")
+        );
+    }
     Ok(newest.iter().flat_map(|(m, v)| ["--to".to_owned(), format!("{m}@{v}")]).collect())
 }

@@ -77,7 +77,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     if !report.extra.is_empty() && args_reason.is_none() {
         out(format!(
-            "  {} object(s) no migration creates: if they belong here, record them with --acknowledge-foreign \"why\" so that verify shows them as notes",
+            "  {} object(s) no migration creates: if they belong here, record them with --acknowledge-foreign \"why\" (once nothing is pending) so that verify shows them as notes",
             report.extra.len()
         ));
     }
