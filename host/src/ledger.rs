@@ -331,12 +331,18 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         )
     }
 
+    /// Whether the ledger schema has the table `name` (tables added after
+    /// format 1 exist only once a writing command has made them).
+    async fn has_table(&self, conn: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{}\".{name}", self.schema))
+            .fetch_one(conn)
+            .await
+    }
+
     /// Whether the database is marked as production (`vytal-host mark production`).
     pub async fn is_production(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{}\".marks", self.schema))
-            .fetch_one(&mut *conn)
-            .await?;
+        let exists = self.has_table(conn, "marks").await?;
         if !exists {
             return Ok(false);
         }
@@ -367,10 +373,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                 "DELETE FROM \"{s}\".marks WHERE name = 'production' AND $1::text IS NOT NULL AND $2::text IS NOT NULL"
             )
         };
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{s}\".marks"))
-            .fetch_one(&mut *conn)
-            .await?;
+        let exists = self.has_table(conn, "marks").await?;
         let ddl = if exists { String::new() } else { self.marks_ddl() };
         sqlx::raw_sql(AssertSqlSafe(format!("BEGIN; {ddl}"))).execute(&mut *conn).await?;
         let result = async {
@@ -541,10 +544,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         .fetch_all(&mut *conn)
         .await?;
         // Acknowledged foreign objects hide drift: each row must be one an event recorded, reason and all.
-        let foreign: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{s}\".foreign_objects"))
-            .fetch_one(&mut *conn)
-            .await?;
+        let foreign = self.has_table(conn, "foreign_objects").await?;
         if foreign {
             let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT 'foreign ' || f.kind || ' ' || f.object, \
@@ -803,10 +803,7 @@ COMMENT ON TABLE "{s}".foreign_objects IS 'objects no migration creates, acknowl
 
     /// The acknowledged foreign objects, as (kind, object); none when never recorded.
     pub async fn foreign_objects(&self, conn: &mut PgConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{}\".foreign_objects", self.schema))
-            .fetch_one(&mut *conn)
-            .await?;
+        let exists = self.has_table(conn, "foreign_objects").await?;
         if !exists {
             return Ok(Vec::new());
         }

@@ -1,9 +1,7 @@
 //! `vytal-host database`: create, drop or reset a development database.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use vytal_host::database::Dropped;
 
 use super::{Global, out, out_json};
@@ -120,17 +118,6 @@ fn scratch_notes(d: &Dropped) {
 
 /// Needs the database's name: from --yes, or typed on a terminal.
 fn confirm(database: &str, c: &Confirm, what: &str) -> anyhow::Result<()> {
-    match c.yes.as_deref() {
-        Some(name) if name == database => Ok(()),
-        Some(name) => bail!("--yes {name} does not name this database ({database}); nothing was dropped"),
-        None if !std::io::stdin().is_terminal() => {
-            bail!(
-                "{what} {database} needs confirmation: run on a terminal, or add --yes {database}; nothing was dropped"
-            )
-        }
-        None if super::typed_database_name(&format!("{what} {database}: every row in it is lost; "), database) => {
-            Ok(())
-        }
-        None => bail!("the confirmation did not match the database name; nothing was dropped"),
-    }
+    let action = format!("{what} {database} (every row in it is lost)");
+    super::confirm_by_name(database, c.yes.as_deref(), &action, "nothing was dropped")
 }

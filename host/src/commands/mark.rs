@@ -1,9 +1,6 @@
 //! `vytal-host mark`: record whether a database is production.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
-
-use anyhow::bail;
 
 use super::{Global, out, out_json};
 
@@ -42,20 +39,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Some("production") => vytal_host::mark::set(&plan, &target, true, "mark production").await?,
         Some(_) => {
             let database = target.database().to_owned();
-            match args.yes.as_deref() {
-                Some(name) if name == database => {}
-                Some(name) => {
-                    bail!("--yes {name} does not name this database ({database}); the production mark was kept")
-                }
-                None if std::io::stdin().is_terminal() => {
-                    if !super::typed_database_name("clearing the production mark; ", &database) {
-                        bail!("the confirmation did not match the database name; the production mark was kept");
-                    }
-                }
-                None => bail!(
-                    "clearing the production mark needs confirmation: run on a terminal, or add --yes {database}; the mark was kept"
-                ),
-            }
+            super::confirm_by_name(
+                &database,
+                args.yes.as_deref(),
+                "clearing the production mark",
+                "the production mark was kept",
+            )?;
             vytal_host::mark::set(&plan, &target, false, "mark development").await?
         }
     };

@@ -171,6 +171,23 @@ pub fn module_at(text: &str, flag: &str) -> anyhow::Result<(String, semver::Vers
     Ok((m.to_owned(), v))
 }
 
+/// Confirmation by the database's name, for an act that cannot be undone
+/// (`action`, e.g. "clearing the production mark"): given as `--yes NAME`,
+/// else typed on a terminal; refused elsewhere. `kept` says what a refusal
+/// leaves as it was.
+pub fn confirm_by_name(database: &str, yes: Option<&str>, action: &str, kept: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    match yes {
+        Some(name) if name == database => Ok(()),
+        Some(name) => anyhow::bail!("--yes {name} does not name this database ({database}); {kept}"),
+        None if !std::io::stdin().is_terminal() => {
+            anyhow::bail!("{action} needs confirmation: run on a terminal, or add --yes {database}; {kept}")
+        }
+        None if typed_database_name(&format!("{action}; "), database) => Ok(()),
+        None => anyhow::bail!("the confirmation did not match the database name; {kept}"),
+    }
+}
+
 /// On a terminal: shows `what`, asks for the database name, and says whether it was typed.
 pub fn typed_database_name(what: &str, database: &str) -> bool {
     use std::io::BufRead;
