@@ -8,12 +8,14 @@
 //! - prerequisites: objects a selected module needs from another module
 //!   (the extension, the `users` columns its foreign keys point at).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
+use tokio::task::JoinHandle;
 use vytal_plugin_runtime::{Plugin, PluginError, Severity, World};
 
 use crate::db::Database;
@@ -55,19 +57,40 @@ pub enum VerifyError {
     },
 }
 
-/// Loads the verify plugins of the selected modules and those given.
-async fn load_plugins(
+/// Starts loading the verify plugins the build carries for the `selected`
+/// modules on a thread of their own. Loading is CPU work (a cache read, a
+/// link and a `describe` call per plugin), so it goes on beside the
+/// database work rather than ahead of it.
+fn start_builtin_plugins(
     plan: &Plan,
     selected: &BTreeSet<ModuleName>,
-    extra: &[PathBuf],
+) -> JoinHandle<Result<Vec<Plugin<PgDb>>, PluginError>> {
+    let wanted: Vec<(ModuleName, Cow<'static, [u8]>)> = plan
+        .modules()
+        .iter()
+        .filter(|(n, _)| selected.contains(*n))
+        .flat_map(|(n, m)| m.plugins.iter().filter(|p| p.kind == "verify").map(|p| (n.clone(), p.wasm.clone())))
+        .collect();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        runtime.block_on(async {
+            let mut loaded = Vec::with_capacity(wanted.len());
+            for (module, wasm) in &wanted {
+                loaded.push(plugins::load_builtin(module, World::Verifier, wasm).await?);
+            }
+            Ok(loaded)
+        })
+    })
+}
+
+/// The verify plugins given with `--plugin`, those of a `selected` module.
+async fn load_given_plugins(
+    plan: &Plan,
+    selected: &BTreeSet<ModuleName>,
+    given: &[PathBuf],
 ) -> Result<Vec<Plugin<PgDb>>, VerifyError> {
     let mut loaded = Vec::new();
-    for (name, module) in plan.modules().iter().filter(|(n, _)| selected.contains(*n)) {
-        for p in module.plugins.iter().filter(|p| p.kind == "verify") {
-            loaded.push(plugins::load_builtin(name, World::Verifier, &p.wasm).await?);
-        }
-    }
-    for path in extra {
+    for path in given {
         let plugin = plugins::load_file(path, World::Verifier).await?;
         let module = plugin.info().module.clone();
         if !plan.modules().contains_key(module.as_str()) {
@@ -244,8 +267,11 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     } else {
         modules.iter().map(|m| m.as_str().into()).collect()
     };
-    // Plugins first: a missing or malformed plugin is an error before any database work.
-    let loaded = load_plugins(plan, &selected, &options.plugins).await?;
+    // Plugins given on the command line first: a missing or malformed one is
+    // an error before any database work. The build's own are loaded later,
+    // while the server reads the live catalog.
+    let builtin = start_builtin_plugins(plan, &selected);
+    let given = load_given_plugins(plan, &selected, &options.plugins).await?;
     let cache = if options.replay { replay::Cache::Refresh } else { replay::Cache::Use };
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host verify", "verify", Access::Read).await?;
@@ -261,7 +287,19 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
                 f.severity = "note";
             }
         }
-        let c = replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache).await?;
+        let applied: BTreeSet<&str> = rows.iter().map(|r| r.module.as_str()).collect();
+        // The plugins load and run on their own connection while the comparison
+        // waits on the server: neither needs the other, and both only read.
+        let (c, plugged) =
+            tokio::join!(replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache), async {
+                let mut loaded = builtin
+                    .await
+                    .map_err(|e| PluginError::Engine(format!("loading the build's verify plugins stopped: {e}")))??;
+                loaded.extend(given);
+                run_plugins(plan, target, &loaded, &applied).await
+            });
+        let c = c?;
+        let plugged = plugged?;
         let foreign = session.foreign_objects().await?;
         findings.extend(c.drift.iter().map(|d| {
             let mut f = Finding::of(d, "drift");
@@ -272,8 +310,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
             f
         }));
         findings.extend(c.prerequisites.iter().map(|d| Finding::of(d, "prerequisite")));
-        let applied: BTreeSet<&str> = rows.iter().map(|r| r.module.as_str()).collect();
-        findings.extend(run_plugins(plan, target, &loaded, &applied).await?);
+        findings.extend(plugged);
         Ok::<_, VerifyError>(findings)
     }
     .await;
