@@ -9,8 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgConnection;
-
 use crate::db::Database;
 use crate::exec::{self, ExecError, MigrationOutcome, PgReport, Script, TookEffect, Transaction};
 use crate::resolve::{Plan, PlannedMigration, SelectError};
@@ -251,9 +249,7 @@ async fn apply_one(
     transaction: Transaction,
 ) -> Result<Duration, ExecError> {
     let (conn, ledger, actor, command) = session.parts();
-    let record = async |conn: &mut PgConnection, took: Duration| {
-        ledger.record_applied(conn, m, actor, command, exec::ms(took)).await
-    };
+    let record = |duration: &str| ledger.applied_sql(m, actor, command, duration);
     exec::execute(conn, &Script::up(m), transaction, plan.settings(), record).await
 }
 
@@ -351,7 +347,8 @@ async fn locate_atomic(
         }
     }
     if replayed && let Err(e) = apply_one(plan, session, failing, Transaction::Caller).await {
-        found = Some(e).filter(|e| e.statement.is_some());
+        // Located: a statement, or the bookkeeping after them.
+        found = Some(e).filter(|e| e.statement.is_some() || e.phase == exec::Phase::Record);
     }
     exec::rollback(session.conn()).await;
     found

@@ -13,6 +13,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::keys::{Label, MigrationId, ModuleName};
 use crate::resolve::PlannedMigration;
+use crate::sql;
 
 /// A ledger row as read back.
 #[derive(Debug, Clone)]
@@ -700,18 +701,6 @@ COMMIT;"#,
             .collect()
     }
 
-    /// Records an applied migration and its event, inside the caller's transaction.
-    pub async fn record_applied(
-        &self,
-        conn: &mut PgConnection,
-        m: &PlannedMigration,
-        actor: &Actor,
-        command: &str,
-        duration_ms: f64,
-    ) -> Result<(), sqlx::Error> {
-        self.record(conn, m, actor, command, duration_ms, "applied").await
-    }
-
     /// Records a migration whose objects already existed (`adopt`): the row, and an `adopted` event.
     pub async fn record_adopted(
         &self,
@@ -720,42 +709,49 @@ COMMIT;"#,
         actor: &Actor,
         command: &str,
     ) -> Result<(), sqlx::Error> {
-        self.record(conn, m, actor, command, 0.0, "adopted").await
+        let sql = self.record_sql(m, actor, command, &sql::float_literal(0.0), "adopted");
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
+        Ok(())
     }
 
-    async fn record(
-        &self,
-        conn: &mut PgConnection,
-        m: &PlannedMigration,
-        actor: &Actor,
-        command: &str,
-        duration_ms: f64,
-        outcome: &str,
-    ) -> Result<(), sqlx::Error> {
+    /// The statement that records `m` as applied: its ledger row and its
+    /// `migration` event, `duration` being an SQL expression for the
+    /// milliseconds it took. The executor sends it in the same round trip
+    /// as the migration's own statements.
+    pub fn applied_sql(&self, m: &PlannedMigration, actor: &Actor, command: &str, duration: &str) -> String {
+        self.record_sql(m, actor, command, duration, "applied")
+    }
+
+    fn record_sql(&self, m: &PlannedMigration, actor: &Actor, command: &str, duration: &str, outcome: &str) -> String {
         let s = &self.schema;
-        sqlx::query(AssertSqlSafe(format!(
+        let l = sql::literal;
+        let event = Event {
+            kind: "migration",
+            command,
+            outcome,
+            module: Some(&m.module),
+            migration: Some(&m.id),
+            details: serde_json::json!({
+                "name": m.name, "module_version": m.version.to_string(), "checksum": m.checksum,
+            }),
+            ..Event::default()
+        };
+        format!(
             "WITH row AS (INSERT INTO \"{s}\".migrations \
                (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms, down_checksum) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13)) \
-             INSERT INTO \"{s}\".events (kind, command, outcome, module, migration, duration_ms, os_user, host, host_version, details) \
-             VALUES ('migration', $10, $12, $1, $2, $9, $7, $8, $11, jsonb_build_object('name', $3::text, 'module_version', $4::text, 'checksum', $5::text) || {TLS_DETAIL})"
-        )))
-        .bind(m.module.as_str())
-        .bind(m.id.as_str())
-        .bind(&m.name)
-        .bind(m.version.to_string())
-        .bind(&m.checksum)
-        .bind(m.down.as_ref())
-        .bind(&actor.os_user)
-        .bind(&actor.host)
-        .bind(duration_ms)
-        .bind(command)
-        .bind(env!("CARGO_PKG_VERSION"))
-        .bind(outcome)
-        .bind(crate::sql::checksum(&m.down))
-        .execute(conn)
-        .await?;
-        Ok(())
+               VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {duration}, {})) \
+             {}",
+            l(&m.module),
+            l(&m.id),
+            l(&m.name),
+            l(&m.version.to_string()),
+            l(&m.checksum),
+            l(&m.down),
+            l(&actor.os_user),
+            l(&actor.host),
+            l(&sql::checksum(&m.down)),
+            self.event_sql(&event, actor, duration),
+        )
     }
 
     /// Sets a row's checksum and module version to this build's (`repair`),
@@ -854,37 +850,44 @@ COMMENT ON TABLE "{s}".foreign_objects IS 'objects no migration creates, acknowl
         self.record_event(conn, &event, actor).await
     }
 
-    /// Removes a migration's row, inside the caller's transaction (rollback).
-    pub async fn forget(&self, conn: &mut PgConnection, module: &str, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM \"{}\".migrations WHERE module = $1 AND id = $2", self.schema)))
-            .bind(module)
-            .bind(id)
-            .execute(conn)
-            .await?;
-        Ok(())
+    /// The statement that deletes the ledger row of `module`/`id`.
+    pub fn forget_sql(&self, module: &str, id: &str) -> String {
+        format!(
+            "DELETE FROM \"{}\".migrations WHERE module = {} AND id = {}",
+            self.schema,
+            sql::literal(module),
+            sql::literal(id)
+        )
     }
 
     /// Appends an event in its own statement (autocommit unless the caller is in a transaction).
     pub async fn record_event(&self, conn: &mut PgConnection, e: &Event<'_>, actor: &Actor) -> Result<(), sqlx::Error> {
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO \"{}\".events (kind, command, outcome, module, migration, error, duration_ms, os_user, host, host_version, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-               (CASE WHEN jsonb_typeof($11::jsonb) = 'object' THEN $11::jsonb ELSE '{{}}'::jsonb END) || {TLS_DETAIL})",
-            self.schema
-        )))
-        .bind(e.kind)
-        .bind(e.command)
-        .bind(e.outcome)
-        .bind(e.module)
-        .bind(e.migration)
-        .bind(e.error)
-        .bind(e.duration_ms)
-        .bind(&actor.os_user)
-        .bind(&actor.host)
-        .bind(env!("CARGO_PKG_VERSION"))
-        .bind(sqlx::types::Json(&e.details))
-        .execute(conn)
-        .await?;
+        let sql = self.event_sql(e, actor, &sql::float_literal(e.duration_ms));
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
         Ok(())
+    }
+
+    /// The statement that appends `e`, `duration` being an SQL expression
+    /// for its milliseconds (`e.duration_ms` is not read). Every value is a
+    /// literal ([`sql::literal`]), so the statement goes as a simple query,
+    /// in one round trip, alone or after a migration's statements.
+    pub fn event_sql(&self, e: &Event<'_>, actor: &Actor, duration: &str) -> String {
+        let l = sql::literal;
+        let details = if e.details.is_object() { e.details.to_string() } else { "{}".to_owned() };
+        format!(
+            "INSERT INTO \"{}\".events (kind, command, outcome, module, migration, error, duration_ms, os_user, host, host_version, details) \
+             VALUES ({}, {}, {}, {}, {}, {}, {duration}, {}, {}, {}, {}::jsonb || {TLS_DETAIL})",
+            self.schema,
+            l(e.kind),
+            l(e.command),
+            l(e.outcome),
+            sql::literal_or_null(e.module),
+            sql::literal_or_null(e.migration),
+            sql::literal_or_null(e.error),
+            l(&actor.os_user),
+            l(&actor.host),
+            l(env!("CARGO_PKG_VERSION")),
+            l(&details),
+        )
     }
 }

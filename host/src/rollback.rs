@@ -6,10 +6,8 @@
 //! require what it would remove, unless asked to cascade. Same lock as `run`.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use semver::Version;
-use sqlx::postgres::PgConnection;
 
 use crate::db::Database;
 use crate::exec::{self, Direction, ExecError, Origin, Script, TookEffect, Transaction};
@@ -479,22 +477,20 @@ async fn locked(
             directives: directives.clone(),
         };
         let (conn, ledger, actor, command) = session.parts();
-        let record = async |conn: &mut PgConnection, took: Duration| {
-            ledger.forget(conn, &step.module, &step.id).await?;
+        let record = |duration: &str| {
             let event = Event {
                 kind: "rollback",
                 command,
                 outcome: "rolled-back",
                 module: Some(&step.module),
                 migration: Some(&step.id),
-                duration_ms: exec::ms(took),
                 details: serde_json::json!({
                     "name": step.name, "module_version": step.version, "cascade": step.dependant,
                     "down": step.down_from, "down_checksum": sql::checksum(&step.down_sql),
                 }),
                 ..Event::default()
             };
-            ledger.record_event(conn, &event, actor).await
+            format!("{};\n{}", ledger.forget_sql(&step.module, &step.id), ledger.event_sql(&event, actor, duration))
         };
         match exec::execute(conn, &script, Transaction::Own, plan.settings(), record).await {
             Ok(took) => {

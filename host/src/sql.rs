@@ -161,6 +161,34 @@ pub fn checksum(sql: &str) -> String {
     hex
 }
 
+/// `text` as an SQL string literal that reads back exactly, whatever it
+/// holds and whatever the session's settings: dollar-quoted, under a tag
+/// that occurs nowhere in `text` followed by the tag (so the literal cannot
+/// end early), and with no escape processing at all, unlike `'...'` under
+/// `standard_conforming_strings = off`.
+pub fn literal(text: &str) -> String {
+    let mut n = 0usize;
+    loop {
+        let tag = if n == 0 { "$v$".to_owned() } else { format!("$v{n}$") };
+        let closed = format!("{text}{tag}");
+        if closed.find(&tag) == Some(text.len()) {
+            return format!("{tag}{closed}");
+        }
+        n += 1;
+    }
+}
+
+/// An optional text as a literal, or `NULL`.
+pub fn literal_or_null(text: Option<&str>) -> String {
+    text.map_or_else(|| "NULL".to_owned(), literal)
+}
+
+/// A float as an SQL literal that reads back as the same `double precision`
+/// (Rust prints the shortest text that does); 0 for what is not finite.
+pub fn float_literal(x: f64) -> String {
+    if x.is_finite() { format!("{x:?}::double precision") } else { "0::double precision".to_owned() }
+}
+
 /// The text after `-- vytal:allow` on a line that is only that comment.
 fn allow_line(line: &str) -> Option<&str> {
     let rest = line.trim_start().strip_prefix("--")?.trim_start().strip_prefix("vytal:allow")?;
@@ -284,6 +312,19 @@ pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn literals_cannot_end_early() {
+        assert_eq!(super::literal("it's"), "$v$it's$v$");
+        assert_eq!(super::literal("a $v$ b"), "$v1$a $v$ b$v1$");
+        // The text ends with the start of the tag: `$v$` would close one character early.
+        assert_eq!(super::literal("cost $v"), "$v1$cost $v$v1$");
+        assert_eq!(super::literal("$v1$ and $v"), "$v2$$v1$ and $v$v2$");
+        assert_eq!(super::literal(""), "$v$$v$");
+        assert_eq!(super::literal_or_null(None), "NULL");
+        assert_eq!(super::float_literal(1.5), "1.5::double precision");
+        assert_eq!(super::float_literal(f64::NAN), "0::double precision");
+    }
+
     use super::*;
 
     #[test]

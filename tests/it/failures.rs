@@ -482,3 +482,46 @@ async fn an_empty_up_is_refused_and_a_down_left_as_scaffolded_is_warned_of() {
     db2.drop().await;
     db.drop().await;
 }
+
+/// A migration that writes its own ledger row: the bookkeeping sent after its
+/// statements then fails, and the error says so rather than blaming a statement.
+const SELF_RECORDING: &str = "CREATE TABLE visits (id int PRIMARY KEY);\n\
+    INSERT INTO vytal.migrations (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms)\n\
+    VALUES ('clinic', '0001', 'visits', '1.0.0', 'x', '', 'os', 'host', 0);\n";
+
+#[tokio::test]
+async fn a_failure_in_the_bookkeeping_is_named_as_such_and_leaves_nothing() {
+    let db = TestDb::new("fail_record").await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", SELF_RECORDING, "DROP TABLE visits;")]);
+    for atomic in [false, true] {
+        let options = RunOptions { atomic, ..opts() };
+        let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
+        assert!(
+            msg.starts_with("migration clinic/0001_visits failed while recording it in the ledger at modules/clinic/migrations/1.0.0/0001_visits.up.sql: duplicate key value violates unique constraint \"migrations_pkey\" (SQLSTATE 23505)"),
+            "atomic {atomic}: {msg}"
+        );
+        assert!(!msg.contains("statement:"), "no statement of the migration failed: {msg}");
+        // core went in on the first pass; nothing of clinic, on either.
+        assert_eq!(db.ledger().await, vec!["core/0001"], "atomic {atomic}");
+        assert!(!db.tables().await.contains(&"visits".to_owned()), "atomic {atomic}");
+        assert_eq!(db.advisory_locks().await, 0);
+    }
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn ledger_text_reads_back_exactly_whatever_it_holds() {
+    let db = TestDb::new("ledger_literals").await;
+    // Quotes, backslashes and the quoting's own tags, in a down that is stored in the ledger.
+    let down =
+        "-- it's a \\ test: $v$ and $v1$ and a cost $v\nDROP TABLE visits; SELECT $v$ $v1$ $v$;\n-- ends with $v";
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", down)]);
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    let mut conn = db.conn().await;
+    let stored: String = sqlx::query_scalar("SELECT down_sql FROM vytal.migrations WHERE module = 'clinic'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, down);
+    db.drop().await;
+}
