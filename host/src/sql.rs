@@ -24,6 +24,8 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
+    // Lines are counted as the scan goes, not from the top for every statement.
+    let mut lines = Lines::default();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -52,7 +54,7 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
             }
             b';' => {
                 if let Some(s) = start.take() {
-                    out.push(statement(sql, s, i));
+                    out.push(statement(sql, s, i, lines.at(bytes, s)));
                 }
                 i += 1;
                 continue;
@@ -77,17 +79,32 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
         };
     }
     if let Some(s) = start {
-        out.push(statement(sql, s, bytes.len()));
+        out.push(statement(sql, s, bytes.len(), lines.at(bytes, s)));
     }
     out
+}
+
+/// The 1-based line of increasing byte offsets, counting each newline once.
+#[derive(Default)]
+struct Lines {
+    counted: usize,
+    newlines: usize,
+}
+
+impl Lines {
+    fn at(&mut self, bytes: &[u8], offset: usize) -> usize {
+        self.newlines += bytes[self.counted..offset].iter().filter(|&&b| b == b'\n').count();
+        self.counted = offset;
+        self.newlines + 1
+    }
 }
 
 fn ident_char_before(bytes: &[u8], i: usize) -> bool {
     i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')
 }
 
-fn statement(sql: &str, start: usize, end: usize) -> Statement {
-    Statement { text: sql[start..end].trim_end().to_owned(), line: sql[..start].matches('\n').count() + 1, start }
+fn statement(sql: &str, start: usize, end: usize, line: usize) -> Statement {
+    Statement { text: sql[start..end].trim_end().to_owned(), line, start }
 }
 
 /// Returns the index just past a quoted run that opens at `i`.
