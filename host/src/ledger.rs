@@ -165,17 +165,16 @@ impl Ledger {
         if self.known_to_exist.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let row = sqlx::query(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL, \
-             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) \
+        let name = |table: &str| sql::literal(&format!("\"{}\".{table}", self.schema));
+        let (migrations, events, head) = (name("migrations"), name("events"), name("events_head"));
+        let row = sqlx::raw_sql(AssertSqlSafe(format!(
+            "SELECT to_regclass({migrations}) IS NOT NULL AND to_regclass({events}) IS NOT NULL, \
+             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({migrations}) \
                      AND attname = 'down_checksum' AND NOT attisdropped) \
-             AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($2) \
+             AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({events}) \
                      AND attname = 'hash' AND NOT attisdropped) \
-             AND to_regclass($3) IS NOT NULL",
-        )
-        .bind(format!("\"{}\".migrations", self.schema))
-        .bind(format!("\"{}\".events", self.schema))
-        .bind(format!("\"{}\".events_head", self.schema))
+             AND to_regclass({head}) IS NOT NULL"
+        )))
         .fetch_one(conn)
         .await?;
         let exists: bool = row.try_get(0)?;
@@ -673,7 +672,7 @@ COMMIT;"#,
         if !self.exists(conn).await? {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let rows = sqlx::raw_sql(AssertSqlSafe(format!(
             "SELECT module, id, name, module_version, checksum, down_sql, \
              to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
              to_jsonb(m) ->> 'down_checksum', \
