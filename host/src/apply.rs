@@ -249,7 +249,7 @@ async fn apply_one(
     transaction: Transaction,
 ) -> Result<Duration, ExecError> {
     let (conn, ledger, actor, command) = session.parts();
-    let record = |duration: &str| ledger.applied_sql(m, actor, command, duration);
+    let record = |took: Duration| ledger.applied_sql(m, actor, command, exec::ms(took));
     exec::execute(conn, &Script::up(m), transaction, plan.settings(), record).await
 }
 
@@ -347,8 +347,7 @@ async fn locate_atomic(
         }
     }
     if replayed && let Err(e) = apply_one(plan, session, failing, Transaction::Caller).await {
-        // Located: a statement, or the bookkeeping after them.
-        found = Some(e).filter(|e| e.statement.is_some() || e.phase == exec::Phase::Record);
+        found = Some(e).filter(|e| e.statement.is_some());
     }
     exec::rollback(session.conn()).await;
     found

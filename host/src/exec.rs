@@ -223,16 +223,12 @@ fn timeouts(settings: &HostSettings, d: &Directives) -> (u128, u128) {
     )
 }
 
-/// The milliseconds since the server received the current query message, as
-/// SQL: a migration's own time when its bookkeeping ends the same batch.
-const SERVER_ELAPSED_MS: &str =
-    "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::double precision";
-
 /// Runs `script` and then the caller's bookkeeping (e.g. the ledger row and
 /// event) in the same transaction, and returns how long the script took.
-/// `record` gives the bookkeeping as SQL, for an SQL expression of the
-/// script's milliseconds; it goes in the same round trip as the script. See
-/// the module docs for the transaction rules.
+/// `record` gives the bookkeeping as SQL for the time the script took. It is
+/// sent as a query of its own, after the script's: text of the script (an
+/// unclosed quote, comment or dollar-quote) can never run into it. See the
+/// module docs for the transaction rules.
 pub(crate) async fn execute<R>(
     conn: &mut PgConnection,
     script: &Script<'_>,
@@ -241,7 +237,7 @@ pub(crate) async fn execute<R>(
     record: R,
 ) -> Result<Duration, ExecError>
 where
-    R: FnOnce(&str) -> String,
+    R: FnOnce(Duration) -> String,
 {
     let started = Instant::now();
     let (lock_ms, statement_ms) = timeouts(settings, &script.directives);
@@ -280,7 +276,7 @@ where
         }
         reset_timeouts(conn).await;
         let elapsed = started.elapsed();
-        let bookkeeping = record(&sql::float_literal(ms(elapsed)));
+        let bookkeeping = record(elapsed);
         if !bookkeeping.is_empty() {
             let batch = format!("BEGIN;\n{bookkeeping};\nCOMMIT");
             if let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await {
@@ -296,7 +292,7 @@ where
     // On failure inside our own transaction we roll it back; inside the caller's, the caller does.
     let undone = if own { TookEffect::Nothing } else { TookEffect::CallerDecides };
     // The whole script goes in one round trip, after its transaction (or, inside the
-    // caller's, a savepoint to come back to) and its timeouts, and before its bookkeeping.
+    // caller's, a savepoint to come back to) and its timeouts.
     let (open, close, back) = match transaction {
         Transaction::Own => ("BEGIN; ", "", Some("ROLLBACK")),
         Transaction::Caller => {
@@ -306,10 +302,7 @@ where
     };
     let prologue =
         format!("{open}SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms';\n");
-    let bookkeeping = record(SERVER_ELAPSED_MS);
-    let epilogue = if bookkeeping.is_empty() { String::new() } else { format!("{bookkeeping};\n") };
-    let body = format!("{prologue}{}\n;{epilogue}{close}", script.sql);
-    let epilogue_at = prologue.len() + script.sql.len() + 2;
+    let body = format!("{prologue}{}\n;{close}", script.sql);
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(body.as_str())).execute(&mut *conn).await {
         if let Some(back) = back {
             let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
@@ -327,16 +320,24 @@ where
                 err.column = Some(column);
                 err
             }
-            Some(o) if o < epilogue_at + epilogue.len() => fail(Phase::Record, None, &e, undone),
             // The caller's transaction is aborted: nothing can run in it to find the statement.
             _ if transaction == Transaction::Atomic => fail(Phase::Statement, None, &e, undone),
-            _ => locate(conn, &prologue, &statements, &bookkeeping, &e, undone, &fail).await,
+            _ => locate(conn, &prologue, &statements, &e, undone, &fail).await,
         };
         // `back` ended the transaction (or savepoint) above and `locate` ends its own:
         // another ROLLBACK here would only draw "there is no transaction in progress".
         return Err(error);
     }
     let elapsed = started.elapsed();
+    let bookkeeping = record(elapsed);
+    if !bookkeeping.is_empty()
+        && let Err(e) = sqlx::raw_sql(AssertSqlSafe(bookkeeping)).execute(&mut *conn).await
+    {
+        if own {
+            rollback(conn).await;
+        }
+        return Err(fail(Phase::Record, None, &e, undone));
+    }
     if own && let Err(e) = sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
         // A failed COMMIT ends the transaction; nothing of it remains.
         rollback(conn).await;
@@ -347,14 +348,12 @@ where
 
 /// Finds the statement behind an error that carried no position (a constraint
 /// violated at run time, a lock timeout): runs the script again one statement
-/// at a time in a transaction (or savepoint) that is rolled back, then its
-/// bookkeeping, and reports the first that fails. Only failures pay for this.
-#[allow(clippy::too_many_arguments)]
+/// at a time in a transaction (or savepoint) that is rolled back, and reports
+/// the first statement that fails. Only failures pay for this.
 async fn locate<F>(
     conn: &mut PgConnection,
     prologue: &str,
     statements: &[Statement],
-    bookkeeping: &str,
     original: &sqlx::Error,
     undone: TookEffect,
     fail: &F,
@@ -373,12 +372,6 @@ where
                     break;
                 }
             }
-            if found.is_none()
-                && !bookkeeping.is_empty()
-                && let Err(e) = sqlx::raw_sql(AssertSqlSafe(bookkeeping)).execute(&mut *conn).await
-            {
-                found = Some(fail(Phase::Record, None, &e, undone));
-            }
             // Not reproduced on a second run: report the error as it came, without a statement.
             found.unwrap_or_else(|| fail(Phase::Statement, None, original, undone))
         }
@@ -388,7 +381,7 @@ where
 }
 
 /// Bookkeeping that does nothing, for scripts nobody records (replay).
-pub(crate) fn no_record(_: &str) -> String {
+pub(crate) fn no_record(_: Duration) -> String {
     String::new()
 }
 

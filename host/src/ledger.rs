@@ -708,20 +708,26 @@ COMMIT;"#,
         actor: &Actor,
         command: &str,
     ) -> Result<(), sqlx::Error> {
-        let sql = self.record_sql(m, actor, command, &sql::float_literal(0.0), "adopted");
+        let sql = self.record_sql(m, actor, command, 0.0, "adopted");
         sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
         Ok(())
     }
 
-    /// The statement that records `m` as applied: its ledger row and its
-    /// `migration` event, `duration` being an SQL expression for the
-    /// milliseconds it took. The executor sends it in the same round trip
-    /// as the migration's own statements.
-    pub fn applied_sql(&self, m: &PlannedMigration, actor: &Actor, command: &str, duration: &str) -> String {
-        self.record_sql(m, actor, command, duration, "applied")
+    /// The statement that records `m` as applied, after `duration_ms`: its
+    /// ledger row and its `migration` event. The executor sends it right
+    /// after the migration's statements, in the same transaction.
+    pub fn applied_sql(&self, m: &PlannedMigration, actor: &Actor, command: &str, duration_ms: f64) -> String {
+        self.record_sql(m, actor, command, duration_ms, "applied")
     }
 
-    fn record_sql(&self, m: &PlannedMigration, actor: &Actor, command: &str, duration: &str, outcome: &str) -> String {
+    fn record_sql(
+        &self,
+        m: &PlannedMigration,
+        actor: &Actor,
+        command: &str,
+        duration_ms: f64,
+        outcome: &str,
+    ) -> String {
         let s = &self.schema;
         let l = sql::literal;
         let event = Event {
@@ -730,6 +736,7 @@ COMMIT;"#,
             outcome,
             module: Some(&m.module),
             migration: Some(&m.id),
+            duration_ms,
             details: serde_json::json!({
                 "name": m.name, "module_version": m.version.to_string(), "checksum": m.checksum,
             }),
@@ -738,7 +745,7 @@ COMMIT;"#,
         format!(
             "WITH row AS (INSERT INTO \"{s}\".migrations \
                (module, id, name, module_version, checksum, down_sql, applied_by_os, applied_by_host, duration_ms, down_checksum) \
-               VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {duration}, {})) \
+               VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})) \
              {}",
             l(&m.module),
             l(&m.id),
@@ -748,8 +755,9 @@ COMMIT;"#,
             l(&m.down),
             l(&actor.os_user),
             l(&actor.host),
+            sql::float_literal(duration_ms),
             l(&sql::checksum(&m.down)),
-            self.event_sql(&event, actor, duration),
+            self.event_sql(&event, actor),
         )
     }
 
@@ -861,21 +869,20 @@ COMMENT ON TABLE "{s}".foreign_objects IS 'objects no migration creates, acknowl
 
     /// Appends an event in its own statement (autocommit unless the caller is in a transaction).
     pub async fn record_event(&self, conn: &mut PgConnection, e: &Event<'_>, actor: &Actor) -> Result<(), sqlx::Error> {
-        let sql = self.event_sql(e, actor, &sql::float_literal(e.duration_ms));
+        let sql = self.event_sql(e, actor);
         sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
         Ok(())
     }
 
-    /// The statement that appends `e`, `duration` being an SQL expression
-    /// for its milliseconds (`e.duration_ms` is not read). Every value is a
-    /// literal ([`sql::literal`]), so the statement goes as a simple query,
-    /// in one round trip, alone or after a migration's statements.
-    pub fn event_sql(&self, e: &Event<'_>, actor: &Actor, duration: &str) -> String {
+    /// The statement that appends `e`. Every value is a literal
+    /// ([`sql::literal`]), so the statement goes as a simple query, in one
+    /// round trip, whatever the session's settings.
+    pub fn event_sql(&self, e: &Event<'_>, actor: &Actor) -> String {
         let l = sql::literal;
         let details = if e.details.is_object() { e.details.to_string() } else { "{}".to_owned() };
         format!(
             "INSERT INTO \"{}\".events (kind, command, outcome, module, migration, error, duration_ms, os_user, host, host_version, details) \
-             VALUES ({}, {}, {}, {}, {}, {}, {duration}, {}, {}, {}, {}::jsonb || {TLS_DETAIL})",
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb || {TLS_DETAIL})",
             self.schema,
             l(e.kind),
             l(e.command),
@@ -883,6 +890,7 @@ COMMENT ON TABLE "{s}".foreign_objects IS 'objects no migration creates, acknowl
             sql::literal_or_null(e.module),
             sql::literal_or_null(e.migration),
             sql::literal_or_null(e.error),
+            sql::float_literal(e.duration_ms),
             l(&actor.os_user),
             l(&actor.host),
             l(env!("CARGO_PKG_VERSION")),

@@ -116,15 +116,21 @@ impl RunLock {
 
     /// Releases the lock. Dropping the connection releases it too.
     pub async fn release(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(format!("SELECT pg_advisory_unlock({})", self.key))).execute(conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(format!("SELECT pg_advisory_unlock(({})::bigint)", self.key)))
+            .execute(conn)
+            .await?;
         Ok(())
     }
 }
 
 /// One attempt at the lock. A simple query, in one round trip: the key is a
-/// number this host computed, so it goes in the text as it is.
+/// number this host computed, so it goes in the text as it is (cast, since
+/// the text of `i64::MIN` reads back as numeric).
 async fn try_lock(conn: &mut PgConnection, key: i64) -> Result<bool, sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(format!("SELECT pg_try_advisory_lock({key})"))).fetch_one(conn).await?.try_get(0)
+    sqlx::raw_sql(AssertSqlSafe(format!("SELECT pg_try_advisory_lock(({key})::bigint)")))
+        .fetch_one(conn)
+        .await?
+        .try_get(0)
 }
 
 /// The session holding the lock, if this user can see it.

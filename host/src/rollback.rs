@@ -6,6 +6,7 @@
 //! require what it would remove, unless asked to cascade. Same lock as `run`.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use semver::Version;
 
@@ -477,20 +478,21 @@ async fn locked(
             directives: directives.clone(),
         };
         let (conn, ledger, actor, command) = session.parts();
-        let record = |duration: &str| {
+        let record = |took: Duration| {
             let event = Event {
                 kind: "rollback",
                 command,
                 outcome: "rolled-back",
                 module: Some(&step.module),
                 migration: Some(&step.id),
+                duration_ms: exec::ms(took),
                 details: serde_json::json!({
                     "name": step.name, "module_version": step.version, "cascade": step.dependant,
                     "down": step.down_from, "down_checksum": sql::checksum(&step.down_sql),
                 }),
                 ..Event::default()
             };
-            format!("{};\n{}", ledger.forget_sql(&step.module, &step.id), ledger.event_sql(&event, actor, duration))
+            format!("{};\n{}", ledger.forget_sql(&step.module, &step.id), ledger.event_sql(&event, actor))
         };
         match exec::execute(conn, &script, Transaction::Own, plan.settings(), record).await {
             Ok(took) => {

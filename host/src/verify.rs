@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use tokio::task::JoinHandle;
 use vytal_plugin_runtime::{Plugin, PluginError, Severity, World};
 
 use crate::db::Database;
@@ -58,29 +57,50 @@ pub enum VerifyError {
 }
 
 /// Starts loading the verify plugins the build carries for the `selected`
-/// modules on a thread of their own. Loading is CPU work (a cache read, a
-/// link and a `describe` call per plugin), so it goes on beside the
-/// database work rather than ahead of it.
-fn start_builtin_plugins(
-    plan: &Plan,
-    selected: &BTreeSet<ModuleName>,
-) -> JoinHandle<Result<Vec<Plugin<PgDb>>, PluginError>> {
+/// modules on a thread of its own, with its own small runtime. Loading is
+/// CPU work (a cache read, a link and a `describe` call per plugin), so it
+/// goes on beside the database work rather than ahead of it; a verify that
+/// fails early does not wait for it, and the thread ends with the process.
+fn start_builtin_plugins(plan: &Plan, selected: &BTreeSet<ModuleName>) -> Loading {
     let wanted: Vec<(ModuleName, Cow<'static, [u8]>)> = plan
         .modules()
         .iter()
         .filter(|(n, _)| selected.contains(*n))
         .flat_map(|(n, m)| m.plugins.iter().filter(|p| p.kind == "verify").map(|p| (n.clone(), p.wasm.clone())))
         .collect();
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        runtime.block_on(async {
-            let mut loaded = Vec::with_capacity(wanted.len());
-            for (module, wasm) in &wanted {
-                loaded.push(plugins::load_builtin(module, World::Verifier, wasm).await?);
-            }
-            Ok(loaded)
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let started = std::thread::Builder::new().name("vytal-verify-plugins".into()).spawn(move || {
+        let loaded = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            Ok(runtime) => runtime.block_on(async {
+                let mut loaded = Vec::with_capacity(wanted.len());
+                for (module, wasm) in &wanted {
+                    loaded.push(plugins::load_builtin(module, World::Verifier, wasm).await?);
+                }
+                Ok(loaded)
+            }),
+            Err(e) => Err(PluginError::Engine(format!("cannot start a runtime for the plugins: {e}"))),
+        };
+        let _ = sender.send(loaded);
+    });
+    Loading { receiver, started: started.map(|_| ()).map_err(|e| e.to_string()) }
+}
+
+/// The build's verify plugins, loading on their own thread.
+struct Loading {
+    receiver: tokio::sync::oneshot::Receiver<Result<Vec<Plugin<PgDb>>, PluginError>>,
+    started: Result<(), String>,
+}
+
+impl Loading {
+    /// Waits for the plugins.
+    async fn wait(self) -> Result<Vec<Plugin<PgDb>>, PluginError> {
+        if let Err(e) = self.started {
+            return Err(PluginError::Engine(format!("cannot start a thread to load the plugins: {e}")));
+        }
+        self.receiver.await.unwrap_or_else(|_| {
+            Err(PluginError::Engine("loading the build's verify plugins stopped before it finished".into()))
         })
-    })
+    }
 }
 
 /// The verify plugins given with `--plugin`, those of a `selected` module.
@@ -292,9 +312,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
         // waits on the server: neither needs the other, and both only read.
         let (c, plugged) =
             tokio::join!(replay::compare(session.conn(), target, &all, plan.settings(), &selected, cache), async {
-                let mut loaded = builtin
-                    .await
-                    .map_err(|e| PluginError::Engine(format!("loading the build's verify plugins stopped: {e}")))??;
+                let mut loaded = builtin.wait().await?;
                 loaded.extend(given);
                 run_plugins(plan, target, &loaded, &applied).await
             });

@@ -503,6 +503,11 @@ async fn a_failure_in_the_bookkeeping_is_named_as_such_and_leaves_nothing() {
         assert!(!msg.contains("statement:"), "no statement of the migration failed: {msg}");
         // core went in on the first pass; nothing of clinic, on either.
         assert_eq!(db.ledger().await, vec!["core/0001"], "atomic {atomic}");
+        assert_eq!(
+            db.count("SELECT count(*) FROM vytal.events WHERE kind = 'migration' AND module = 'clinic' AND outcome = 'applied'").await,
+            0,
+            "atomic {atomic}"
+        );
         assert!(!db.tables().await.contains(&"visits".to_owned()), "atomic {atomic}");
         assert_eq!(db.advisory_locks().await, 0);
     }
@@ -512,16 +517,40 @@ async fn a_failure_in_the_bookkeeping_is_named_as_such_and_leaves_nothing() {
 #[tokio::test]
 async fn ledger_text_reads_back_exactly_whatever_it_holds() {
     let db = TestDb::new("ledger_literals").await;
-    // Quotes, backslashes and the quoting's own tags, in a down that is stored in the ledger.
-    let down =
-        "-- it's a \\ test: $v$ and $v1$ and a cost $v\nDROP TABLE visits; SELECT $v$ $v1$ $v$;\n-- ends with $v";
-    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", down)]);
-    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    // Backslashes mean escapes to a session with this setting off; the ledger's text must not care.
     let mut conn = db.conn().await;
-    let stored: String = sqlx::query_scalar("SELECT down_sql FROM vytal.migrations WHERE module = 'clinic'")
-        .fetch_one(&mut conn)
+    sqlx::raw_sql("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET standard_conforming_strings = off', current_database()); END $$")
+        .execute(&mut conn)
         .await
         .unwrap();
+    // Quotes, backslashes, non-ASCII text and the quoting's own tags, in a
+    // name, a down stored in the ledger, and the event that records it.
+    let down =
+        "-- it's a \\ test: $v$ and $v1$, déjà vu, a cost $v\nDROP TABLE visits; SELECT $v$ $v1$ $v$;\n-- ends with $v";
+    let p = with_clinic(&[("1.0.0", "0001_it's_$v$_déjà", "CREATE TABLE visits (id int);", down)]);
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    let (stored, name): (String, String) =
+        sqlx::query_as("SELECT down_sql, name FROM vytal.migrations WHERE module = 'clinic'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(stored, down);
+    assert_eq!(name, "it's_$v$_déjà");
+    let event: String = sqlx::query_scalar(
+        "SELECT details->>'name' FROM vytal.events WHERE kind = 'migration' AND module = 'clinic' AND outcome = 'applied'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(event, "it's_$v$_déjà");
+    // The chain still verifies: every event's hash covers exactly what was stored.
+    let problems = vytal_host::verify::verify(&p, &db.target(), &Default::default())
+        .await
+        .unwrap()
+        .findings
+        .into_iter()
+        .filter(|f| f.category == "audit")
+        .count();
+    assert_eq!(problems, 0);
     db.drop().await;
 }
