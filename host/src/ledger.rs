@@ -334,10 +334,11 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
     /// Whether the ledger schema has the table `name` (tables added after
     /// format 1 exist only once a writing command has made them).
     async fn has_table(&self, conn: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{}\".{name}", self.schema))
+        let table = sql::literal(&format!("\"{}\".{name}", self.schema));
+        sqlx::raw_sql(AssertSqlSafe(format!("SELECT to_regclass({table}) IS NOT NULL")))
             .fetch_one(conn)
-            .await
+            .await?
+            .try_get(0)
     }
 
     /// Whether the database is marked as production (`vytal-host mark production`).

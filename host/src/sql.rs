@@ -329,20 +329,20 @@ pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn literals_cannot_end_early() {
-        assert_eq!(super::literal("it's"), "$v$it's$v$");
-        assert_eq!(super::literal("a $v$ b"), "$v1$a $v$ b$v1$");
+        assert_eq!(literal("it's"), "$v$it's$v$");
+        assert_eq!(literal("a $v$ b"), "$v1$a $v$ b$v1$");
         // The text ends with the start of the tag: `$v$` would close one character early.
-        assert_eq!(super::literal("cost $v"), "$v1$cost $v$v1$");
-        assert_eq!(super::literal("$v1$ and $v"), "$v2$$v1$ and $v$v2$");
-        assert_eq!(super::literal(""), "$v$$v$");
-        assert_eq!(super::literal_or_null(None), "NULL");
-        assert_eq!(super::float_literal(1.5), "1.5::double precision");
-        assert_eq!(super::float_literal(f64::NAN), "0::double precision");
+        assert_eq!(literal("cost $v"), "$v1$cost $v$v1$");
+        assert_eq!(literal("$v1$ and $v"), "$v2$$v1$ and $v$v2$");
+        assert_eq!(literal(""), "$v$$v$");
+        assert_eq!(literal_or_null(None), "NULL");
+        assert_eq!(float_literal(1.5), "1.5::double precision");
+        assert_eq!(float_literal(f64::NAN), "0::double precision");
     }
-
-    use super::*;
 
     #[test]
     fn splits_on_top_level_semicolons_only() {
