@@ -25,6 +25,7 @@ use crate::db::Target;
 use crate::exec::MigrationOutcome;
 use crate::finding::Finding;
 use crate::keys::{MigrationId, ModuleName};
+use crate::ledger::Downs;
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, PlannedMigration, UnknownModule};
 use crate::schema::{Change, Drift, ObjectKind};
@@ -165,7 +166,7 @@ async fn locked(
     if !options.dry_run {
         session.ensure_ledger().await?;
     }
-    let assessment = Assessment::new(plan, session.applied().await?);
+    let assessment = Assessment::new(plan, session.applied(Downs::Skip).await?);
     let todo = assessment.pending_among(selection)?;
     let todo_keys: BTreeSet<(ModuleName, MigrationId)> =
         todo.iter().map(|m| (m.module.clone(), m.id.clone())).collect();

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::Database;
 use crate::exec::{self, ExecError, MigrationOutcome, PgReport, Script, TookEffect, Transaction};
+use crate::ledger::Downs;
 use crate::resolve::{Plan, PlannedMigration, SelectError};
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, StateError};
@@ -210,7 +211,7 @@ async fn locked<'p>(
         session.ensure_ledger().await?;
     }
     // Re-read under the lock: another run may have applied everything meanwhile.
-    let assessment = Assessment::new(plan, session.applied().await?);
+    let assessment = Assessment::new(plan, session.applied(Downs::Skip).await?);
     for row in &assessment.unknown {
         tracing::warn!(module = %row.module, id = %row.id, "the ledger records {}, which this build does not carry", row.label());
     }
@@ -378,7 +379,7 @@ pub async fn pending<'p, 'c>(
 ) -> Result<Vec<&'p PlannedMigration>, ApplyError> {
     let selection = plan.select_up_to(modules, to)?;
     let mut session = Session::open(db.into(), plan.settings(), "vytal-host plan", "plan", Access::Read).await?;
-    let rows = session.applied().await;
+    let rows = session.applied(Downs::Skip).await;
     session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
     Ok(Assessment::new(plan, rows?).pending_among(&selection)?)
 }

@@ -28,8 +28,9 @@ pub struct AppliedRow {
     pub module_version: String,
     /// Checksum of the SQL that ran.
     pub checksum: String,
-    /// The down SQL, as it was at apply time.
-    pub down_sql: String,
+    /// The down SQL, as it was at apply time; `None` when the read left it
+    /// out ([`Downs::Skip`]: the commands that only compare checksums).
+    pub down_sql: Option<String>,
     /// Checksum of the down SQL taken at apply time; absent for rows recorded
     /// before the ledger kept it.
     pub down_checksum: Option<String>,
@@ -50,9 +51,27 @@ impl AppliedRow {
     /// Whether the stored down SQL still matches the checksum taken when it
     /// was stored: `None` when no checksum was taken (rows recorded before
     /// the ledger kept one), `Some(false)` when the row was edited since.
+    /// `None` too when the read left the down SQL out.
     pub fn down_intact(&self) -> Option<bool> {
-        self.down_checksum.as_ref().map(|c| *c == crate::sql::checksum(&self.down_sql))
+        let (checksum, down) = (self.down_checksum.as_ref()?, self.down_sql.as_ref()?);
+        Some(*checksum == crate::sql::checksum(down))
     }
+
+    /// The stored down SQL, or `""` when the read left it out: only for
+    /// commands that read the ledger with [`Downs::Read`].
+    pub fn stored_down(&self) -> &str {
+        self.down_sql.as_deref().unwrap_or_default()
+    }
+}
+
+/// Whether a read of the ledger carries each row's stored down SQL: what
+/// `rollback` runs and `verify` checks, and most of the ledger's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Downs {
+    /// With the down SQL.
+    Read,
+    /// Without: checksums, versions and times only (`run`, `plan`, `status`).
+    Skip,
 }
 
 /// One thing wrong with the event log's chain or its guards.
@@ -196,10 +215,15 @@ impl Ledger {
         }
         let s = &self.schema;
         let format_2 = self.format_2_ddl();
+        // Created at format 2 in one transaction: a process killed here leaves
+        // no ledger or a whole one. The events table has its chain columns from
+        // the start, so the format-2 steps below find them and add nothing; its
+        // guard triggers come with them. `marks` and `foreign_objects` are made
+        // the first time something is written to them: two tables fewer to
+        // create on every new database.
         let ddl = format!(
             r#"BEGIN;
 CREATE SCHEMA IF NOT EXISTS "{s}";
-COMMENT ON SCHEMA "{s}" IS 'vytal migration ledger (format 1): applied migrations and the append-only event log';
 CREATE TABLE IF NOT EXISTS "{s}".migrations (
     module            text        NOT NULL,
     id                text        NOT NULL,
@@ -229,21 +253,16 @@ CREATE TABLE IF NOT EXISTS "{s}".events (
     os_user           text        NOT NULL,
     host              text        NOT NULL,
     host_version      text        NOT NULL,
-    details           jsonb       NOT NULL DEFAULT '{{}}'
+    details           jsonb       NOT NULL DEFAULT '{{}}',
+    prev_hash         text,
+    hash              text
 );
 CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     RAISE EXCEPTION 'the vytal event log is append-only: % is not allowed', TG_OP;
 END
 $fn$;
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON "{s}".events
-    FOR EACH ROW EXECUTE FUNCTION "{s}".events_append_only();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON "{s}".events
-    FOR EACH STATEMENT EXECUTE FUNCTION "{s}".events_append_only();
-{marks}
 {chain}"#,
-            marks = self.marks_ddl(),
-            // Format 2 in the same transaction: a process killed here leaves no ledger or a whole one.
             chain = format_2.strip_prefix("BEGIN;").unwrap_or(&format_2),
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
@@ -274,11 +293,9 @@ INSERT INTO "{s}".events_head (seq, hash)
     SELECT coalesce(max(seq), 0), '' FROM "{s}".events ON CONFLICT (one) DO NOTHING;
 {chain}
 {guards}
-{foreign}
 COMMIT;"#,
             chain = self.chain_function_ddl(),
             guards = self.guards_ddl(),
-            foreign = self.foreign_ddl()
         )
     }
 
@@ -655,10 +672,12 @@ GRANT USAGE ON SCHEMA "{s}" TO {r};
 GRANT SELECT, INSERT, DELETE ON "{s}".migrations TO {r};
 GRANT SELECT, INSERT ON "{s}".events TO {r};
 GRANT SELECT ON "{s}".events_head TO {r};
+{marks}
 GRANT SELECT, INSERT, DELETE ON "{s}".marks TO {r};
 {foreign}
 GRANT SELECT ON "{s}".foreign_objects TO {r};
 COMMIT;"#,
+            marks = self.marks_ddl(),
             foreign = self.foreign_ddl()
         );
         let done = sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await;
@@ -668,15 +687,28 @@ COMMIT;"#,
         done.map(|_| ())
     }
 
-    /// Every applied migration, in the order applied (to the microsecond). An absent ledger means none.
-    pub async fn applied(&self, conn: &mut PgConnection) -> Result<Vec<AppliedRow>, sqlx::Error> {
+    /// Every applied migration, in the order applied (to the microsecond),
+    /// with or without its stored down SQL. An absent ledger means none.
+    pub async fn applied(&self, conn: &mut PgConnection, downs: Downs) -> Result<Vec<AppliedRow>, sqlx::Error> {
         if !self.exists(conn).await? {
             return Ok(Vec::new());
         }
+        let down_sql = match downs {
+            Downs::Read => "down_sql",
+            Downs::Skip => "NULL::text",
+        };
+        // A ledger of format 1 has no down_checksum column until a writing
+        // command adds it; the row as JSON reads it either way, but would
+        // carry the down SQL, so it is used only then.
+        let down_checksum = if self.has_down_checksum.load(Ordering::Relaxed) {
+            "down_checksum"
+        } else {
+            "to_jsonb(m) ->> 'down_checksum'"
+        };
         let rows = sqlx::raw_sql(AssertSqlSafe(format!(
-            "SELECT module, id, name, module_version, checksum, down_sql, \
+            "SELECT module, id, name, module_version, checksum, {down_sql}, \
              to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-             to_jsonb(m) ->> 'down_checksum', \
+             {down_checksum}, \
              applied_by_db || ' (' || applied_by_os || '@' || applied_by_host || ')', duration_ms \
              FROM \"{}\".migrations m ORDER BY applied_at, module, id",
             self.schema

@@ -9,7 +9,7 @@
 //! agreeing, and the change is on the record.
 
 use crate::db::Database;
-use crate::ledger::Event;
+use crate::ledger::{Downs, Event};
 use crate::resolve::Plan;
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::Assessment;
@@ -130,7 +130,7 @@ async fn locked(
     options: &RepairOptions,
     report: &mut RepairReport,
 ) -> Result<(), RepairError> {
-    let assessment = Assessment::new(plan, session.applied().await?);
+    let assessment = Assessment::new(plan, session.applied(Downs::Skip).await?);
     let mut differing = Vec::new();
     let mut all = Vec::new();
     for m in plan.migrations() {

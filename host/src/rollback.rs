@@ -12,7 +12,7 @@ use semver::Version;
 
 use crate::db::Database;
 use crate::exec::{self, Direction, ExecError, Origin, Script, TookEffect, Transaction};
-use crate::ledger::{AppliedRow, Event};
+use crate::ledger::{AppliedRow, Downs, Event};
 use crate::loss::{self, Loss};
 use crate::resolve::{Plan, PlannedMigration, UnknownVersion};
 use crate::session::{Access, Outcome, Session, SessionError};
@@ -299,9 +299,9 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
                 id: row.id.to_string(),
                 name: row.name.clone(),
                 version: row.module_version.clone(),
-                down_sql: row.down_sql.clone(),
+                down_sql: row.stored_down().to_owned(),
                 down_from: "stored",
-                compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(&row.down_sql)),
+                compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(row.stored_down())),
                 stored_edited: row.down_intact() == Some(false),
                 other_down: None,
                 built_down: built.map(|m| m.down.to_string()),
@@ -445,7 +445,7 @@ async fn locked(
     confirm: &mut dyn FnMut(&[Step]) -> Result<(), String>,
     report: &mut RollbackReport,
 ) -> Result<(), RollbackError> {
-    let rows = session.applied().await?;
+    let rows = session.applied(Downs::Read).await?;
     let mut steps = select(plan, &rows, options)?;
     choose_downs(&mut steps, options.down, options.dry_run)?;
     let scripts: Vec<&str> = steps.iter().map(|s| s.down_sql.as_str()).collect();

@@ -12,7 +12,7 @@ use std::time::Instant;
 use sqlx::postgres::PgConnection;
 
 use crate::db::{ConnectError, Database};
-use crate::ledger::{Actor, AppliedRow, Event, Ledger};
+use crate::ledger::{Actor, AppliedRow, Downs, Event, Ledger};
 use crate::lock::{LockError, RunLock};
 use crate::manifest::HostSettings;
 
@@ -218,8 +218,8 @@ impl<'c> Session<'c> {
     }
 
     /// Every applied migration, in the order applied; none when there is no ledger.
-    pub async fn applied(&mut self) -> Result<Vec<AppliedRow>, SessionError> {
-        self.ledger.applied(&mut self.conn).await.map_err(SessionError::during("reading the ledger"))
+    pub async fn applied(&mut self, downs: Downs) -> Result<Vec<AppliedRow>, SessionError> {
+        self.ledger.applied(&mut self.conn, downs).await.map_err(SessionError::during("reading the ledger"))
     }
 
     /// The foreign objects an operator acknowledged, as (kind, object).

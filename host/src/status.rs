@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::db::Database;
+use crate::ledger::Downs;
 use crate::resolve::Plan;
 use crate::session::{Access, Outcome, Session, SessionError};
 use crate::state::{Assessment, Edited};
@@ -66,7 +67,7 @@ pub struct StatusReport {
 /// Reads the ledger (without locking or writing) and compares it with the plan.
 pub async fn status<'c>(plan: &Plan, db: impl Into<Database<'c>>) -> Result<StatusReport, SessionError> {
     let mut session = Session::open(db.into(), plan.settings(), "vytal-host status", "status", Access::Read).await?;
-    let rows = session.applied().await;
+    let rows = session.applied(Downs::Skip).await;
     let database = session.database().to_owned();
     let tls: Result<Option<String>, _> =
         sqlx::query_scalar("SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()")

@@ -21,7 +21,7 @@ use crate::db::Database;
 use crate::db::Target;
 pub use crate::finding::{Finding, UNOWNED};
 use crate::keys::ModuleName;
-use crate::ledger::AppliedRow;
+use crate::ledger::{AppliedRow, Downs};
 use crate::plugins::{self, PgDb};
 use crate::replay::{self, ReplayError};
 use crate::resolve::{Plan, UnknownModule};
@@ -296,7 +296,7 @@ pub async fn verify(plan: &Plan, target: &Target, options: &VerifyOptions) -> Re
     let mut session =
         Session::open(Database::Target(target), plan.settings(), "vytal-host verify", "verify", Access::Read).await?;
     let result = async {
-        let rows = session.applied().await?;
+        let rows = session.applied(Downs::Read).await?;
         let mut findings = history(plan, &rows);
         findings.extend(audit(&mut session, options.head.as_ref()).await?);
         let recorded =
@@ -393,28 +393,31 @@ fn history(plan: &Plan, rows: &[AppliedRow]) -> Vec<Finding> {
         ));
     }
     for r in rows {
-        if r.down_intact() == Some(false) {
-            out.push(finding(
-                &r.module,
-                "history",
-                "stored down edited",
-                r.label().to_string(),
-                r.down_checksum.clone(),
-                Some(crate::sql::checksum(&r.down_sql)),
-            ));
-        }
-        let built_down = plan.find(&r.module, &r.id).map(|m| &m.down);
-        if built_down.is_some_and(|d| crate::sql::normalise(d) != crate::sql::normalise(&r.down_sql)) {
-            let mut f = finding(
-                &r.module,
-                "history",
-                "stored down differs from the build's",
-                r.label().to_string(),
-                built_down.map(|d| crate::sql::checksum(d)),
-                Some(crate::sql::checksum(&r.down_sql)),
-            );
-            f.severity = "warning";
-            out.push(f);
+        // Read with the down SQL (`Downs::Read`); a row without it has nothing to compare.
+        if let Some(stored) = r.down_sql.as_deref() {
+            if r.down_intact() == Some(false) {
+                out.push(finding(
+                    &r.module,
+                    "history",
+                    "stored down edited",
+                    r.label().to_string(),
+                    r.down_checksum.clone(),
+                    Some(crate::sql::checksum(stored)),
+                ));
+            }
+            let built_down = plan.find(&r.module, &r.id).map(|m| &m.down);
+            if built_down.is_some_and(|d| crate::sql::normalise(d) != crate::sql::normalise(stored)) {
+                let mut f = finding(
+                    &r.module,
+                    "history",
+                    "stored down differs from the build's",
+                    r.label().to_string(),
+                    built_down.map(|d| crate::sql::checksum(d)),
+                    Some(crate::sql::checksum(stored)),
+                );
+                f.severity = "warning";
+                out.push(f);
+            }
         }
         let Some(built) = plan.modules().get(r.module.as_str()) else { continue };
         let recorded = semver::Version::parse(&r.module_version);

@@ -33,7 +33,7 @@ use vytal_plugin_runtime::{Batch, Plugin, PluginError, SeedRequest, World};
 
 use crate::copy;
 use crate::db::{Database, Target};
-use crate::ledger::Event;
+use crate::ledger::{Downs, Event};
 use crate::manifest::PluginSettings;
 use crate::plugins::{self, PgDb, WriteScope};
 use crate::replay::{self, ReplayError};
@@ -331,7 +331,8 @@ async fn seed_locked(
             why: "it is marked as production (vytal-host mark production)".to_owned(),
         });
     }
-    let applied: BTreeSet<String> = session.applied().await?.into_iter().map(|r| r.module.to_string()).collect();
+    let applied: BTreeSet<String> =
+        session.applied(Downs::Skip).await?.into_iter().map(|r| r.module.to_string()).collect();
     if applied.is_empty() {
         return Err(SeedError::NothingApplied(database));
     }
