@@ -9,6 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::AssertSqlSafe;
+
 use crate::db::Database;
 use crate::exec::{self, ExecError, MigrationOutcome, PgReport, Script, TookEffect, Transaction};
 use crate::ledger::Downs;
@@ -129,6 +131,20 @@ pub enum ApplyError {
         /// How many migrations the transaction held.
         count: usize,
     },
+    /// Recording an `--atomic` run's migrations in the ledger failed, and
+    /// going through them again one by one did not show which one's record.
+    #[error(
+        "recording the run's migrations in the ledger failed (--atomic): {}{}{}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
+        report.message,
+        report.code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
+        report.detail.as_ref().map(|d| format!("\n  detail: {d}")).unwrap_or_default()
+    )]
+    AtomicRecord {
+        /// What PostgreSQL said.
+        report: PgReport,
+        /// How many migrations the transaction held.
+        count: usize,
+    },
 }
 
 impl ApplyError {
@@ -242,7 +258,8 @@ async fn locked<'p>(
     }
 }
 
-/// Applies `m` with its ledger row and event, in its own transaction or the caller's.
+/// Applies `m` with its ledger row and event, in its own transaction or the caller's
+/// (behind a savepoint).
 async fn apply_one(
     plan: &Plan,
     session: &mut Session<'_>,
@@ -285,7 +302,8 @@ async fn each(
     Ok(())
 }
 
-/// The whole plan in one transaction.
+/// The whole plan in one transaction. The migrations' ledger rows and events
+/// are written at the end, in one statement, still inside the transaction.
 async fn atomic(
     plan: &Plan,
     session: &mut Session<'_>,
@@ -294,10 +312,18 @@ async fn atomic(
     report: &mut RunReport,
 ) -> Result<(), ApplyError> {
     sqlx::raw_sql("BEGIN").execute(session.conn()).await.map_err(SessionError::during("starting the transaction"))?;
+    let aftermath = |n: usize| {
+        format!(
+            "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain, {n} of which had succeeded",
+            todo.len()
+        )
+    };
     let mut done = Vec::with_capacity(todo.len());
     for (n, m) in todo.iter().enumerate() {
         progress.started(m);
-        match apply_one(plan, session, m, Transaction::Atomic).await {
+        // Recorded with the others at the end: the script alone now.
+        let script = Script::up(m);
+        match exec::execute(session.conn(), &script, Transaction::Atomic, plan.settings(), exec::no_record).await {
             Ok(took) => done.push((*m, took)),
             Err(mut e) => {
                 exec::rollback(session.conn()).await;
@@ -307,13 +333,22 @@ async fn atomic(
                         e = found;
                     }
                 }
-                let aftermath = format!(
-                    "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain, {n} of which had succeeded",
-                    todo.len()
-                );
-                return Err(failed(session, m, e, aftermath).await);
+                return Err(failed(session, m, e, aftermath(n)).await);
             }
         }
+    }
+    let (conn, ledger, actor, command) = session.parts();
+    let timed: Vec<(&PlannedMigration, f64)> = done.iter().map(|(m, took)| (*m, exec::ms(*took))).collect();
+    let record = ledger.applied_all_sql(&timed, actor, command);
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(record)).execute(&mut *conn).await {
+        exec::rollback(conn).await;
+        let all: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
+        if let Some((n, found)) = locate_record(plan, session, &all).await {
+            return Err(failed(session, all[n], found, aftermath(n)).await);
+        }
+        let error = ApplyError::AtomicRecord { report: exec::PgReport::from_error(&e), count: todo.len() };
+        session.record_failure("migration", None, &error.to_string(), serde_json::json!({ "atomic": true })).await;
+        return Err(error);
     }
     if let Err(e) = sqlx::raw_sql("COMMIT").execute(session.conn()).await {
         exec::rollback(session.conn()).await;
@@ -326,6 +361,27 @@ async fn atomic(
         progress.applied(m, took);
     }
     Ok(())
+}
+
+/// Finds whose ledger record failed when an `--atomic` run recorded all of
+/// `all` at once: runs them again, each recorded on its own, in a
+/// transaction that is rolled back. The index of the first whose record
+/// fails, with its error; `None` when that does not happen again.
+async fn locate_record(
+    plan: &Plan,
+    session: &mut Session<'_>,
+    all: &[&PlannedMigration],
+) -> Option<(usize, ExecError)> {
+    sqlx::raw_sql("BEGIN").execute(session.conn()).await.ok()?;
+    let mut found = None;
+    for (n, m) in all.iter().enumerate() {
+        if let Err(e) = apply_one(plan, session, m, Transaction::Caller).await {
+            found = Some((n, e)).filter(|(_, e)| e.phase == exec::Phase::Record);
+            break;
+        }
+    }
+    exec::rollback(session.conn()).await;
+    found
 }
 
 /// Finds the statement behind an `--atomic` failure that carried no position:

@@ -380,7 +380,8 @@ where
     error
 }
 
-/// Bookkeeping that does nothing, for scripts nobody records (replay).
+/// Bookkeeping that does nothing: for scripts nobody records (replay), or
+/// that are recorded later, all at once (`run --atomic`).
 pub(crate) fn no_record(_: Duration) -> String {
     String::new()
 }

@@ -163,7 +163,7 @@ impl<'c> Session<'c> {
                 }
             },
         };
-        Ok(Session {
+        let mut session = Session {
             conn,
             lock,
             ledger: Ledger::new(&settings.ledger_schema),
@@ -171,7 +171,24 @@ impl<'c> Session<'c> {
             command: command.to_owned(),
             database,
             started: Instant::now(),
-        })
+        };
+        if access == Access::Write {
+            // Every event a writing session appends says whether it was encrypted.
+            if let Err(e) = session.tls().await {
+                session.finish_quietly().await;
+                return Err(e);
+            }
+        }
+        Ok(session)
+    }
+
+    /// The connection's TLS version (`None` in clear text), as the server
+    /// reports it; asked once per session.
+    pub async fn tls(&mut self) -> Result<Option<String>, SessionError> {
+        self.ledger
+            .read_tls(&mut self.conn)
+            .await
+            .map_err(SessionError::during("reading whether the connection is encrypted"))
     }
 
     /// The connection.

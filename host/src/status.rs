@@ -69,14 +69,10 @@ pub async fn status<'c>(plan: &Plan, db: impl Into<Database<'c>>) -> Result<Stat
     let mut session = Session::open(db.into(), plan.settings(), "vytal-host status", "status", Access::Read).await?;
     let rows = session.applied(Downs::Skip).await;
     let database = session.database().to_owned();
-    let tls: Result<Option<String>, _> =
-        sqlx::query_scalar("SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-            .fetch_optional(session.conn())
-            .await
-            .map(Option::flatten);
+    let tls = session.tls().await;
     session.finish(Outcome::Succeeded, None, serde_json::Value::Null).await;
     let mut report = build(plan, database, &Assessment::new(plan, rows?));
-    report.tls = tls.map_err(SessionError::during("reading whether the connection is encrypted"))?;
+    report.tls = tls?;
     Ok(report)
 }
 

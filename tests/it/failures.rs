@@ -74,6 +74,60 @@ async fn atomic_runs_are_all_or_nothing() {
     let report = vytal_host::run(&ok, &db.target(), &options, &mut Quiet).await.unwrap();
     assert_eq!(report.migrations.len(), 2);
     assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    // Recorded together at the end, yet in the order applied: rows by time, events by sequence.
+    let mut c = db.conn().await;
+    let by_time: Vec<String> =
+        sqlx::query_scalar("SELECT module || '/' || id FROM vytal.migrations ORDER BY applied_at")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(by_time, vec!["core/0001", "clinic/0001"]);
+    assert_eq!(db.count("SELECT count(DISTINCT applied_at) FROM vytal.migrations").await, 2);
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT module || '/' || migration FROM vytal.events WHERE kind = 'migration' AND outcome = 'applied' ORDER BY seq",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(events, vec!["core/0001", "clinic/0001"]);
+    db.drop().await;
+}
+
+/// Makes any INSERT of more than one ledger row at once fail.
+const ONE_ROW_AT_A_TIME: &str = "CREATE TABLE visits (id int PRIMARY KEY);\n\
+    CREATE FUNCTION one_row_at_a_time() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+    BEGIN\n\
+        IF (SELECT count(*) FROM added) > 1 THEN RAISE EXCEPTION 'one ledger row at a time'; END IF;\n\
+        RETURN NULL;\n\
+    END $$;\n\
+    CREATE TRIGGER one_row_at_a_time AFTER INSERT ON vytal.migrations\n\
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION one_row_at_a_time();\n";
+
+#[tokio::test]
+async fn an_atomic_run_whose_record_fails_as_a_whole_says_so_and_leaves_nothing() {
+    let db = TestDb::new("fail_atomic_record").await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", ONE_ROW_AT_A_TIME, "DROP TABLE visits;")]);
+    let options = RunOptions { atomic: true, ..opts() };
+    let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
+    // Each migration recorded alone goes through, so no one migration is blamed.
+    assert!(
+        msg.starts_with(
+            "recording the run's migrations in the ledger failed (--atomic): one ledger row at a time (SQLSTATE P0001)"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("none of its 2 migration(s) remain"), "{msg}");
+    assert!(db.tables().await.is_empty());
+    assert!(db.ledger().await.is_empty());
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'migration' AND outcome = 'failed' AND error LIKE 'recording the run''s migrations%'").await,
+        1
+    );
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE outcome = 'applied'").await, 0);
+    assert_eq!(db.advisory_locks().await, 0);
+    // Migration by migration, each row is recorded on its own.
+    vytal_host::run(&p, &db.target(), &opts(), &mut Quiet).await.unwrap();
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
     db.drop().await;
 }
 
