@@ -344,7 +344,11 @@ async fn atomic(
         exec::rollback(conn).await;
         let all: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
         if let Some((n, found)) = locate_record(plan, session, &all).await {
-            return Err(failed(session, all[n], found, aftermath(n)).await);
+            let aftermath = format!(
+                "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain; all of their scripts had run, and recording this one failed",
+                todo.len()
+            );
+            return Err(failed(session, all[n], found, aftermath).await);
         }
         let error = ApplyError::AtomicRecord { report: exec::PgReport::from_error(&e), count: todo.len() };
         session.record_failure("migration", None, &error.to_string(), serde_json::json!({ "atomic": true })).await;

@@ -247,9 +247,8 @@ impl Ledger {
         // Created at format 2 in one transaction: a process killed here leaves
         // no ledger or a whole one. The events table has its chain columns from
         // the start, so the format-2 steps below find them and add nothing; its
-        // guard triggers come with them. `marks` and `foreign_objects` are made
-        // the first time something is written to them: two tables fewer to
-        // create on every new database.
+        // guard triggers come with them. Every table is made here, by the
+        // ledger's owner, who can then grant a runner its rights on each.
         let ddl = format!(
             r#"BEGIN;
 CREATE SCHEMA IF NOT EXISTS "{s}";
@@ -291,7 +290,9 @@ BEGIN
     RAISE EXCEPTION 'the vytal event log is append-only: % is not allowed', TG_OP;
 END
 $fn$;
+{marks}
 {chain}"#,
+            marks = self.marks_ddl(),
             chain = format_2.strip_prefix("BEGIN;").unwrap_or(&format_2),
         );
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
@@ -322,9 +323,11 @@ INSERT INTO "{s}".events_head (seq, hash)
     SELECT coalesce(max(seq), 0), '' FROM "{s}".events ON CONFLICT (one) DO NOTHING;
 {chain}
 {guards}
+{foreign}
 COMMIT;"#,
             chain = self.chain_function_ddl(),
             guards = self.guards_ddl(),
+            foreign = self.foreign_ddl()
         )
     }
 
@@ -701,12 +704,10 @@ GRANT USAGE ON SCHEMA "{s}" TO {r};
 GRANT SELECT, INSERT, DELETE ON "{s}".migrations TO {r};
 GRANT SELECT, INSERT ON "{s}".events TO {r};
 GRANT SELECT ON "{s}".events_head TO {r};
-{marks}
 GRANT SELECT, INSERT, DELETE ON "{s}".marks TO {r};
 {foreign}
 GRANT SELECT ON "{s}".foreign_objects TO {r};
 COMMIT;"#,
-            marks = self.marks_ddl(),
             foreign = self.foreign_ddl()
         );
         let done = sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await;

@@ -157,6 +157,11 @@ pub enum RollbackError {
     /// Connecting, locking or the host's own bookkeeping failed.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The ledger rows given were read without their stored down SQL.
+    #[error(
+        "the ledger row of {0} was read without its stored down SQL, which a rollback runs; read the rows with their down SQL (`Downs::Read`)"
+    )]
+    DownNotRead(String),
     /// Other applied migrations require what would be removed.
     #[error(
         "cannot roll back {selection}: {} applied migration(s) of other modules require it:\n{}\nroll those back first, or add --cascade to roll them back before it",
@@ -229,6 +234,9 @@ pub enum RollbackError {
 /// Decides what a selection undoes, in order; `Err` when dependants block it.
 pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Result<Vec<Step>, RollbackError> {
     // Ledger rows come in the order they were applied (see `Ledger::applied`).
+    if let Some(row) = rows.iter().find(|r| r.down_sql.is_none()) {
+        return Err(RollbackError::DownNotRead(row.label().to_string()));
+    }
     let applied: Vec<(&AppliedRow, Option<&PlannedMigration>)> =
         rows.iter().map(|r| (r, plan.find(&r.module, &r.id))).collect();
 

@@ -113,6 +113,58 @@ async fn history_lists_who_ran_what() {
     db.drop().await;
 }
 
+/// The URL of `db` for `role`.
+fn as_role(db: &TestDb, role: &str) -> String {
+    crate::support::server_url().replace("postgres@", &format!("{role}@")) + &format!("/{}?sslmode=disable", db.name)
+}
+
+/// vytal-host with `args`, connected to `db` as `role`.
+fn run_as(db: &TestDb, role: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
+        .args(args)
+        .env("DATABASE_URL", as_role(db, role))
+        .env_remove("VYTAL_MANIFEST")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn grant_runner_works_after_a_superuser_wrote_to_the_ledger() {
+    let db = TestDb::new("audit_grant_later").await;
+    let (owner, runner) = ("vt_grant_owner", "vt_grant_runner");
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", crate::support::server_url()))
+            .await
+            .unwrap();
+    for role in [owner, runner] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
+    }
+    db.exec(&format!(
+        "CREATE ROLE {owner} LOGIN; CREATE ROLE {runner} LOGIN; \
+         GRANT CREATE ON DATABASE \"{name}\" TO {owner}; GRANT CREATE ON SCHEMA public TO {owner}",
+        name = db.name
+    ))
+    .await;
+    expect_code(&run_as(&db, owner, &["run", "--module", "claims"]), 0);
+    // Every table of the ledger is its owner's, whoever writes to it first.
+    expect_code(&host(Some(&db), &["mark", "production"]), 0);
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM pg_tables WHERE schemaname = 'vytal' AND tableowner <> '{owner}'"))
+            .await,
+        0
+    );
+    // So the ledger's owner can let a runner in, and the runner sees the mark.
+    let o = expect_code(&run_as(&db, owner, &["grant-runner", runner]), 0);
+    assert!(o.contains("vt_grant_runner may now run migrations"), "{o}");
+    let o = expect_code(&run_as(&db, runner, &["mark"]), 0);
+    assert!(o.contains(": production"), "{o}");
+    db.drop().await;
+    for role in [owner, runner] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
+    }
+}
+
 #[tokio::test]
 async fn a_runner_role_cannot_rewrite_the_log() {
     let db = TestDb::new("audit_roles").await;
@@ -130,19 +182,8 @@ async fn a_runner_role_cannot_rewrite_the_log() {
         name = db.name
     ))
     .await;
-    let as_role = |role: &str| {
-        crate::support::server_url().replace("postgres@", &format!("{role}@"))
-            + &format!("/{}?sslmode=disable", db.name)
-    };
-    let run_as = |role: &str, args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
-            .args(args)
-            .env("DATABASE_URL", as_role(role))
-            .env_remove("VYTAL_MANIFEST")
-            .current_dir(std::env::temp_dir())
-            .output()
-            .unwrap()
-    };
+    let as_role = |role: &str| as_role(&db, role);
+    let run_as = |role: &str, args: &[&str]| run_as(&db, role, args);
     // A role that does not exist is named, and nothing is granted.
     let o = run_as(owner, &["grant-runner", "vt_audit_nobody"]);
     expect_code(&o, 2);

@@ -555,6 +555,9 @@ async fn a_failure_in_the_bookkeeping_is_named_as_such_and_leaves_nothing() {
             "atomic {atomic}: {msg}"
         );
         assert!(!msg.contains("statement:"), "no statement of the migration failed: {msg}");
+        if atomic {
+            assert!(msg.contains("all of their scripts had run, and recording this one failed"), "{msg}");
+        }
         // core went in on the first pass; nothing of clinic, on either.
         assert_eq!(db.ledger().await, vec!["core/0001"], "atomic {atomic}");
         assert_eq!(
@@ -607,4 +610,36 @@ async fn ledger_text_reads_back_exactly_whatever_it_holds() {
         .count();
     assert_eq!(problems, 0);
     db.drop().await;
+}
+
+#[test]
+fn a_rollback_refuses_ledger_rows_read_without_their_down_sql() {
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int);", "DROP TABLE visits;")]);
+    let row = |module: &str, id: &str, down_sql: Option<&str>| vytal_host::ledger::AppliedRow {
+        module: module.into(),
+        id: id.into(),
+        name: "visits".into(),
+        module_version: "1.0.0".into(),
+        checksum: String::new(),
+        down_sql: down_sql.map(str::to_owned),
+        down_checksum: None,
+        applied_at: String::new(),
+        applied_by: String::new(),
+        duration_ms: 0.0,
+    };
+    let options = vytal_host::rollback::RollbackOptions {
+        selection: vytal_host::rollback::Selection::Last(1),
+        cascade: false,
+        dry_run: true,
+        command: "rollback".into(),
+        down: vytal_host::rollback::DownChoice::Ask,
+    };
+    // Read with their down SQL, the rows make a step that runs it.
+    let rows = [row("core", "0001", Some("DROP TABLE people;")), row("clinic", "0001", Some("DROP TABLE visits;"))];
+    let steps = vytal_host::rollback::select(&p, &rows, &options).unwrap();
+    assert_eq!(steps.iter().map(|s| s.down_sql.as_str()).collect::<Vec<_>>(), vec!["DROP TABLE visits;"]);
+    // Read without, they make no step that would run nothing and forget the row.
+    let rows = [row("core", "0001", Some("DROP TABLE people;")), row("clinic", "0001", None)];
+    let e = vytal_host::rollback::select(&p, &rows, &options).unwrap_err().to_string();
+    assert!(e.starts_with("the ledger row of clinic/0001_visits was read without its stored down SQL"), "{e}");
 }

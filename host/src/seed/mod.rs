@@ -403,8 +403,12 @@ async fn seed_locked(
         details,
         ..Event::default()
     };
+    // A ledger handle of this connection's own: the session's knows whether
+    // the session's connection is encrypted, not this one; the server says so
+    // in the event's INSERT.
+    let own = crate::ledger::Ledger::new(ledger.schema());
     let committed = async {
-        ledger.record_event(&mut conn, &event, actor).await?;
+        own.record_event(&mut conn, &event, actor).await?;
         sqlx::raw_sql("COMMIT").execute(&mut conn).await
     }
     .await;
