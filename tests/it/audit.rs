@@ -129,17 +129,22 @@ fn run_as(db: &TestDb, role: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[tokio::test]
-async fn grant_runner_works_after_a_superuser_wrote_to_the_ledger() {
-    let db = TestDb::new("audit_grant_later").await;
-    let (owner, runner) = ("vt_grant_owner", "vt_grant_runner");
+/// Drops `roles` if they exist (roles belong to the server, not to a test's database).
+async fn drop_roles(roles: &[&str]) {
     let mut admin =
         <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", crate::support::server_url()))
             .await
             .unwrap();
-    for role in [owner, runner] {
+    for role in roles {
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
     }
+}
+
+#[tokio::test]
+async fn grant_runner_works_after_a_superuser_wrote_to_the_ledger() {
+    let db = TestDb::new("audit_grant_later").await;
+    let (owner, runner) = ("vt_grant_owner", "vt_grant_runner");
+    drop_roles(&[owner, runner]).await;
     db.exec(&format!(
         "CREATE ROLE {owner} LOGIN; CREATE ROLE {runner} LOGIN; \
          GRANT CREATE ON DATABASE \"{name}\" TO {owner}; GRANT CREATE ON SCHEMA public TO {owner}",
@@ -160,22 +165,14 @@ async fn grant_runner_works_after_a_superuser_wrote_to_the_ledger() {
     let o = expect_code(&run_as(&db, runner, &["mark"]), 0);
     assert!(o.contains(": production"), "{o}");
     db.drop().await;
-    for role in [owner, runner] {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
-    }
+    drop_roles(&[owner, runner]).await;
 }
 
 #[tokio::test]
 async fn a_runner_role_cannot_rewrite_the_log() {
     let db = TestDb::new("audit_roles").await;
     let (owner, runner) = ("vt_audit_owner", "vt_audit_runner");
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{}/postgres", crate::support::server_url()))
-            .await
-            .unwrap();
-    for role in [owner, runner] {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
-    }
+    drop_roles(&[owner, runner]).await;
     db.exec(&format!(
         "CREATE ROLE {owner} LOGIN; CREATE ROLE {runner} LOGIN CREATEDB; \
          GRANT CREATE ON DATABASE \"{name}\" TO {owner}, {runner}; GRANT CREATE ON SCHEMA public TO {runner}",
@@ -211,9 +208,7 @@ async fn a_runner_role_cannot_rewrite_the_log() {
     let events = db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await;
     assert!(events >= 3, "{events}");
     db.drop().await;
-    for role in [owner, runner] {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await;
-    }
+    drop_roles(&[owner, runner]).await;
 }
 
 #[tokio::test]
