@@ -193,8 +193,13 @@ impl Ledger {
     }
 
     /// Asks the server once whether this connection is encrypted, and with
-    /// what; the events written on it then say so without asking again.
+    /// what (with the ledger check, when that has not been made yet); the
+    /// events written on it then say so without asking again.
     pub async fn read_tls(&self, conn: &mut PgConnection) -> Result<Option<String>, sqlx::Error> {
+        if self.tls.get().is_none() && !self.known_to_exist.load(Ordering::Relaxed) {
+            // The ledger check asks too, in the same round trip.
+            self.exists(conn).await?;
+        }
         if let Some(known) = self.tls.get() {
             return Ok(known.clone());
         }
@@ -208,7 +213,8 @@ impl Ledger {
         &self.schema
     }
 
-    /// Whether the ledger tables exist yet.
+    /// Whether the ledger tables exist yet; the same query learns whether the
+    /// connection is encrypted, for [`Ledger::read_tls`].
     pub async fn exists(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
         if self.known_to_exist.load(Ordering::Relaxed) {
             return Ok(true);
@@ -221,13 +227,16 @@ impl Ledger {
                      AND attname = 'down_checksum' AND NOT attisdropped) \
              AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({events}) \
                      AND attname = 'hash' AND NOT attisdropped) \
-             AND to_regclass({head}) IS NOT NULL"
+             AND to_regclass({head}) IS NOT NULL, \
+             {TLS_VERSION}"
         )))
         .fetch_one(conn)
         .await?;
         let exists: bool = row.try_get(0)?;
         self.known_to_exist.store(exists, Ordering::Relaxed);
         self.has_down_checksum.store(row.try_get(1)?, Ordering::Relaxed);
+        let tls: Option<String> = row.try_get(2)?;
+        self.tls.get_or_init(|| tls);
         Ok(exists)
     }
 
