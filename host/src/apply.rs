@@ -120,10 +120,8 @@ pub enum ApplyError {
     Failed(Box<RunFailure>),
     /// The one transaction of an `--atomic` run failed at `COMMIT`.
     #[error(
-        "the run's COMMIT failed (--atomic): {}{}{}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
-        report.message,
-        report.code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
-        report.detail.as_ref().map(|d| format!("\n  detail: {d}")).unwrap_or_default()
+        "the run's COMMIT failed (--atomic): {}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
+        report.summary()
     )]
     AtomicCommit {
         /// What PostgreSQL said.
@@ -134,10 +132,8 @@ pub enum ApplyError {
     /// Recording an `--atomic` run's migrations in the ledger failed, and
     /// going through them again one by one did not show which one's record.
     #[error(
-        "recording the run's migrations in the ledger failed (--atomic): {}{}{}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
-        report.message,
-        report.code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
-        report.detail.as_ref().map(|d| format!("\n  detail: {d}")).unwrap_or_default()
+        "recording the run's migrations in the ledger failed (--atomic): {}\n  the whole run was one transaction and was rolled back: none of its {count} migration(s) remain",
+        report.summary()
     )]
     AtomicRecord {
         /// What PostgreSQL said.
@@ -328,8 +324,12 @@ async fn atomic(
             Err(mut e) => {
                 exec::rollback(session.conn()).await;
                 if e.phase == exec::Phase::Statement && e.statement.is_none() {
-                    let before: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
-                    if let Some(found) = locate_atomic(plan, session, &before, m).await {
+                    // Traced to its statement: the same migrations again, this one last.
+                    let again: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).chain([*m]).collect();
+                    if let Some((k, found)) = replay_each(plan, session, &again).await
+                        && k == n
+                        && found.statement.is_some()
+                    {
                         e = found;
                     }
                 }
@@ -343,7 +343,9 @@ async fn atomic(
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(record)).execute(&mut *conn).await {
         exec::rollback(conn).await;
         let all: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
-        if let Some((n, found)) = locate_record(plan, session, &all).await {
+        // Whose record failed: the same migrations again, each recorded on its own.
+        if let Some((n, found)) = replay_each(plan, session, &all).await.filter(|(_, e)| e.phase == exec::Phase::Record)
+        {
             let aftermath = format!(
                 "the whole run was one transaction (--atomic) and was rolled back: none of its {} migration(s) remain; all of their scripts had run, and recording this one failed",
                 todo.len()
@@ -367,48 +369,23 @@ async fn atomic(
     Ok(())
 }
 
-/// Finds whose ledger record failed when an `--atomic` run recorded all of
-/// `all` at once: runs them again, each recorded on its own, in a
-/// transaction that is rolled back. The index of the first whose record
-/// fails, with its error; `None` when that does not happen again.
-async fn locate_record(
+/// Runs `migrations` again, each with its ledger row and event and behind a
+/// savepoint, in a transaction that is rolled back: the first that fails,
+/// with its index and error; `None` when all go through. How an `--atomic`
+/// failure that said too little is traced to its migration and statement
+/// (the executor runs a failing script again statement by statement).
+async fn replay_each(
     plan: &Plan,
     session: &mut Session<'_>,
-    all: &[&PlannedMigration],
+    migrations: &[&PlannedMigration],
 ) -> Option<(usize, ExecError)> {
     sqlx::raw_sql("BEGIN").execute(session.conn()).await.ok()?;
     let mut found = None;
-    for (n, m) in all.iter().enumerate() {
+    for (n, m) in migrations.iter().enumerate() {
         if let Err(e) = apply_one(plan, session, m, Transaction::Caller).await {
-            found = Some((n, e)).filter(|(_, e)| e.phase == exec::Phase::Record);
+            found = Some((n, e));
             break;
         }
-    }
-    exec::rollback(session.conn()).await;
-    found
-}
-
-/// Finds the statement behind an `--atomic` failure that carried no position:
-/// runs the same migrations again in a transaction that is rolled back, each
-/// behind a savepoint, so the executor can run the failing one statement by
-/// statement. `None` when the failure does not happen again.
-async fn locate_atomic(
-    plan: &Plan,
-    session: &mut Session<'_>,
-    before: &[&PlannedMigration],
-    failing: &PlannedMigration,
-) -> Option<ExecError> {
-    sqlx::raw_sql("BEGIN").execute(session.conn()).await.ok()?;
-    let mut found = None;
-    let mut replayed = true;
-    for m in before {
-        if apply_one(plan, session, m, Transaction::Caller).await.is_err() {
-            replayed = false;
-            break;
-        }
-    }
-    if replayed && let Err(e) = apply_one(plan, session, failing, Transaction::Caller).await {
-        found = Some(e).filter(|e| e.statement.is_some());
     }
     exec::rollback(session.conn()).await;
     found

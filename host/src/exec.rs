@@ -121,6 +121,13 @@ pub struct PgReport {
 }
 
 impl PgReport {
+    /// The message, its SQLSTATE and, on a line of its own, its DETAIL.
+    pub fn summary(&self) -> String {
+        let code = self.code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default();
+        let detail = self.detail.as_ref().map(|d| format!("\n  detail: {d}")).unwrap_or_default();
+        format!("{}{code}{detail}", self.message)
+    }
+
     /// PostgreSQL's report in a driver error, or the driver's text.
     pub fn from_error(e: &sqlx::Error) -> PgReport {
         Self::of(e).0

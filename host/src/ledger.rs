@@ -57,12 +57,6 @@ impl AppliedRow {
         let (checksum, down) = (self.down_checksum.as_ref()?, self.down_sql.as_ref()?);
         Some(*checksum == crate::sql::checksum(down))
     }
-
-    /// The stored down SQL, or `""` when the read left it out: only for
-    /// commands that read the ledger with [`Downs::Read`].
-    pub fn stored_down(&self) -> &str {
-        self.down_sql.as_deref().unwrap_or_default()
-    }
 }
 
 /// Whether a read of the ledger carries each row's stored down SQL: what
@@ -153,8 +147,7 @@ fn event_hash(prev: &str, e: &str) -> String {
 /// or `{"tls": null}`). It reads the activity of this backend alone; the
 /// `pg_stat_ssl` view would read every backend's and cost a plan of its own
 /// (0.3 ms in a new backend).
-pub(crate) const TLS_VERSION: &str =
-    "(SELECT CASE WHEN ssl THEN sslversion END FROM pg_stat_get_activity(pg_backend_pid()))";
+const TLS_VERSION: &str = "(SELECT CASE WHEN ssl THEN sslversion END FROM pg_stat_get_activity(pg_backend_pid()))";
 
 /// The head of every INSERT of events into the ledger schema `s`; rows
 /// ([`Ledger::event_values`]) follow.

@@ -302,14 +302,16 @@ pub fn select(plan: &Plan, rows: &[AppliedRow], options: &RollbackOptions) -> Re
         .rev()
         .map(|&i| {
             let (row, built) = applied[i];
+            // Every row carries its down SQL: checked on entry.
+            let stored = row.down_sql.as_deref().unwrap_or_default();
             Step {
                 module: row.module.to_string(),
                 id: row.id.to_string(),
                 name: row.name.clone(),
                 version: row.module_version.clone(),
-                down_sql: row.stored_down().to_owned(),
+                down_sql: stored.to_owned(),
                 down_from: "stored",
-                compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(row.stored_down())),
+                compiled_differs: built.is_some_and(|m| sql::normalise(&m.down) != sql::normalise(stored)),
                 stored_edited: row.down_intact() == Some(false),
                 other_down: None,
                 built_down: built.map(|m| m.down.to_string()),

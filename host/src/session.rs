@@ -188,7 +188,7 @@ impl<'c> Session<'c> {
         self.ledger
             .read_tls(&mut self.conn)
             .await
-            .map_err(SessionError::during("reading whether the connection is encrypted"))
+            .map_err(SessionError::during("looking for the ledger and whether the connection is encrypted"))
     }
 
     /// The connection.
