@@ -197,9 +197,7 @@ pub async fn run<'c>(
         Err(e) => (Outcome::Failed, Some(e.to_string())),
     };
     let applied = if options.dry_run { 0 } else { report.migrations.len() };
-    let to: Vec<String> = options.to.iter().map(|(m, v)| format!("{m}@{v}")).collect();
-    let details =
-        serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules, "to": to });
+    let details = run_details(options, applied);
     session.finish(outcome, error.as_deref(), details).await;
     match result {
         Ok(()) => Ok(report),
@@ -211,6 +209,18 @@ pub async fn run<'c>(
     }
 }
 
+/// Whether a statement of `m`'s up script may name the ledger's schema
+/// (comments between statements aside).
+fn names_ledger(m: &PlannedMigration, schema: &str) -> bool {
+    crate::sql::split_statements(&m.up).iter().any(|s| crate::sql::names_schema(&s.text, schema))
+}
+
+/// What a run's `run` event says of it.
+fn run_details(options: &RunOptions, applied: usize) -> serde_json::Value {
+    let to: Vec<String> = options.to.iter().map(|(m, v)| format!("{m}@{v}")).collect();
+    serde_json::json!({ "applied": applied, "atomic": options.atomic, "modules": options.modules, "to": to })
+}
+
 async fn locked<'p>(
     plan: &'p Plan,
     session: &mut Session<'_>,
@@ -219,11 +229,24 @@ async fn locked<'p>(
     progress: &mut dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), ApplyError> {
-    if !options.dry_run {
-        session.ensure_ledger().await?;
-    }
+    // One transaction writes its ledger rows only at the end, so a missing
+    // ledger is created beside it meanwhile, and is new: nothing is applied.
+    let beside = match (options.dry_run, options.atomic) {
+        (true, _) => false,
+        // Scripts that name the ledger's schema may use it: it exists before they run.
+        (false, true) if selection.iter().any(|m| names_ledger(m, &plan.settings().ledger_schema)) => {
+            session.ensure_ledger().await?;
+            false
+        }
+        (false, true) => session.ensure_ledger_beside().await?,
+        (false, false) => {
+            session.ensure_ledger().await?;
+            false
+        }
+    };
     // Re-read under the lock: another run may have applied everything meanwhile.
-    let assessment = Assessment::new(plan, session.applied(Downs::Skip).await?);
+    let applied = if beside { Vec::new() } else { session.applied(Downs::Skip).await? };
+    let assessment = Assessment::new(plan, applied);
     for row in &assessment.unknown {
         tracing::warn!(module = %row.module, id = %row.id, "the ledger records {}, which this build does not carry", row.label());
     }
@@ -248,7 +271,7 @@ async fn locked<'p>(
         return Ok(());
     }
     if options.atomic {
-        atomic(plan, session, &todo, progress, report).await
+        atomic(plan, session, &todo, options, progress, report).await
     } else {
         each(plan, session, &todo, progress, report).await
     }
@@ -304,6 +327,7 @@ async fn atomic(
     plan: &Plan,
     session: &mut Session<'_>,
     todo: &[&PlannedMigration],
+    options: &RunOptions,
     progress: &mut dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), ApplyError> {
@@ -337,9 +361,15 @@ async fn atomic(
             }
         }
     }
+    if let Err(e) = session.ledger_ready().await {
+        exec::rollback(session.conn()).await;
+        return Err(e.into());
+    }
+    // The run's own event goes with them: it commits with what it tells of.
+    let closing = session.closing_event_sql(Outcome::Succeeded, run_details(options, todo.len()));
     let (conn, ledger, actor, command) = session.parts();
     let timed: Vec<(&PlannedMigration, f64)> = done.iter().map(|(m, took)| (*m, exec::ms(*took))).collect();
-    let record = ledger.applied_all_sql(&timed, actor, command);
+    let record = format!("{};\n{closing}", ledger.applied_all_sql(&timed, actor, command));
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(record)).execute(&mut *conn).await {
         exec::rollback(conn).await;
         let all: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).collect();
@@ -362,6 +392,7 @@ async fn atomic(
         session.record_failure("migration", None, &error.to_string(), serde_json::json!({ "atomic": true })).await;
         return Err(error);
     }
+    session.closing_event_committed();
     for (m, took) in done {
         report.migrations.push(MigrationOutcome::of(m, Some(took)));
         progress.applied(m, took);

@@ -165,6 +165,10 @@ pub(crate) struct Ledger {
     /// Set once the tables are seen or created: they are never dropped by
     /// the host, so a command asks the server at most once.
     known_to_exist: AtomicBool,
+    /// Set when [`Ledger::exists`] last found no ledger: [`Ledger::ensure`]
+    /// takes that answer (once) instead of asking again. Only a holder of
+    /// the run lock creates a ledger, and creating one needs the lock.
+    seen_absent: AtomicBool,
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
@@ -180,6 +184,7 @@ impl Ledger {
         Ledger {
             schema: schema.to_owned(),
             known_to_exist: AtomicBool::new(false),
+            seen_absent: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
             tls: OnceLock::new(),
         }
@@ -199,6 +204,13 @@ impl Ledger {
         let row = sqlx::raw_sql(AssertSqlSafe(format!("SELECT {TLS_VERSION}"))).fetch_one(conn).await?;
         let version: Option<String> = row.try_get(0)?;
         Ok(self.tls.get_or_init(|| version).clone())
+    }
+
+    /// Records that the ledger was created on another connection of this
+    /// process, at the current format ([`Ledger::ensure`] there).
+    pub fn created_elsewhere(&self) {
+        self.known_to_exist.store(true, Ordering::Relaxed);
+        self.has_down_checksum.store(true, Ordering::Relaxed);
     }
 
     /// The schema name.
@@ -227,15 +239,25 @@ impl Ledger {
         .await?;
         let exists: bool = row.try_get(0)?;
         self.known_to_exist.store(exists, Ordering::Relaxed);
+        self.seen_absent.store(!exists, Ordering::Relaxed);
         self.has_down_checksum.store(row.try_get(1)?, Ordering::Relaxed);
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
         Ok(exists)
     }
 
+    /// Whether there is no ledger: the last [`Ledger::exists`] answer when it
+    /// found none (taken once), or the server's.
+    pub async fn missing(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        if self.seen_absent.swap(false, Ordering::Relaxed) {
+            return Ok(true);
+        }
+        Ok(!self.exists(conn).await?)
+    }
+
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
     pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        if self.exists(conn).await? {
+        if !self.seen_absent.swap(false, Ordering::Relaxed) && self.exists(conn).await? {
             if !self.has_down_checksum.load(Ordering::Relaxed) {
                 // A ledger of format 1: rows already there keep no down checksum,
                 // and events already there stay before the chain.

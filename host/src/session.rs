@@ -9,9 +9,10 @@
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgConnection;
 
-use crate::db::{ConnectError, Database};
+use crate::db::{ConnectError, Database, Target};
 use crate::ledger::{Actor, AppliedRow, Downs, Event, Ledger};
 use crate::lock::{LockError, RunLock};
 use crate::manifest::HostSettings;
@@ -112,15 +113,26 @@ impl Outcome {
     }
 }
 
+/// A ledger being created on a second connection ([`Session::ensure_ledger_beside`]):
+/// whether it was created there (`false`: it had appeared meanwhile).
+type Creating = tokio::task::JoinHandle<Result<bool, SessionError>>;
+
 /// One command's work on one connection.
 pub(crate) struct Session<'c> {
     conn: Conn<'c>,
+    /// Where the connection came from, when the session made it: a second
+    /// connection can then create a missing ledger beside the first.
+    target: Option<Target>,
+    creating: Option<Creating>,
     lock: Option<RunLock>,
     ledger: Ledger,
     actor: Actor,
     command: String,
     database: String,
     started: Instant,
+    /// The command's `run` event was committed with its work
+    /// ([`Session::closing_event_sql`]); [`Session::finish`] appends no other.
+    closed: bool,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -143,14 +155,14 @@ impl<'c> Session<'c> {
         command: &str,
         access: Access,
     ) -> Result<Session<'c>, SessionError> {
-        let (mut conn, database) = match db {
-            Database::Target(t) => (Conn::Owned(t.connect(application).await?), t.to_string()),
+        let (mut conn, database, target) = match db {
+            Database::Target(t) => (Conn::Owned(t.connect(application).await?), t.to_string(), Some(t.clone())),
             Database::Connection(c) => {
                 let name: String = sqlx::query_scalar("SELECT current_user || '@' || current_database()")
                     .fetch_one(&mut *c)
                     .await
                     .map_err(SessionError::during("reading the connection's database"))?;
-                (Conn::Held(c), format!("{name} (the caller's connection)"))
+                (Conn::Held(c), format!("{name} (the caller's connection)"), None)
             }
         };
         let lock = match access {
@@ -165,12 +177,15 @@ impl<'c> Session<'c> {
         };
         let mut session = Session {
             conn,
+            target,
+            creating: None,
             lock,
             ledger: Ledger::new(&settings.ledger_schema),
             actor: Actor::current(),
             command: command.to_owned(),
             database,
             started: Instant::now(),
+            closed: false,
         };
         if access == Access::Write {
             // Every event a writing session appends says whether it was encrypted.
@@ -234,6 +249,60 @@ impl<'c> Session<'c> {
         }
     }
 
+    /// Like [`Session::ensure_ledger`], but a missing ledger is created on a
+    /// second connection while this one goes on (its DDL, about 11 ms of
+    /// server time, then overlaps the caller's first work), in one
+    /// transaction as always. True when the creation runs beside: the ledger
+    /// is then new and empty, and [`Session::ledger_ready`] must be awaited
+    /// before anything is written to it. The caller holds the run lock for
+    /// both connections. Sessions on a caller's connection create it in line.
+    pub async fn ensure_ledger_beside(&mut self) -> Result<bool, SessionError> {
+        debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
+        let missing = self.target.is_some()
+            && self.ledger.missing(&mut self.conn).await.map_err(SessionError::during("looking for the ledger"))?;
+        let Some(target) = self.target.clone().filter(|_| missing) else {
+            self.ensure_ledger().await?;
+            return Ok(false);
+        };
+        let schema = self.ledger.schema().to_owned();
+        tracing::debug!(schema, "creating the ledger on a second connection, beside the first");
+        self.creating = Some(tokio::spawn(async move {
+            let mut conn = target.connect("vytal-host (creating the ledger)").await?;
+            let ledger = Ledger::new(&schema);
+            // Brought to the current format here in either case, so the
+            // first connection, inside its transaction by then, has no DDL to run.
+            let created = match ledger.exists(&mut conn).await {
+                Ok(existed) => ledger.ensure(&mut conn).await.map(|()| !existed),
+                Err(e) => Err(e),
+            };
+            let _ = sqlx::Connection::close(conn).await;
+            created.map_err(SessionError::during("creating the ledger"))
+        }));
+        Ok(true)
+    }
+
+    /// Waits for a ledger being created beside ([`Session::ensure_ledger_beside`]);
+    /// at once when none is. A ledger that appeared meanwhile, made by
+    /// someone else, has its chain checked as [`Session::ensure_ledger`] does.
+    pub async fn ledger_ready(&mut self) -> Result<(), SessionError> {
+        let Some(creating) = self.creating.take() else { return Ok(()) };
+        let created = match creating.await {
+            Ok(result) => result?,
+            Err(e) => {
+                return Err(SessionError::Database {
+                    during: "creating the ledger",
+                    error: sqlx::Error::Protocol(format!("the task creating it stopped: {e}")),
+                });
+            }
+        };
+        if created {
+            self.ledger.created_elsewhere();
+            Ok(())
+        } else {
+            self.ensure_ledger().await
+        }
+    }
+
     /// Every applied migration, in the order applied; none when there is no ledger.
     pub async fn applied(&mut self, downs: Downs) -> Result<Vec<AppliedRow>, SessionError> {
         self.ledger.applied(&mut self.conn, downs).await.map_err(SessionError::during("reading the ledger"))
@@ -263,6 +332,10 @@ impl<'c> Session<'c> {
         message: &str,
         details: serde_json::Value,
     ) {
+        if let Err(e) = self.ledger_ready().await {
+            tracing::warn!(error = %e, kind, "no ledger to append the failure to");
+            return;
+        }
         let event = Event {
             kind,
             command: &self.command,
@@ -281,6 +354,9 @@ impl<'c> Session<'c> {
     /// Ends a writing session whose command recorded its own event: releases
     /// the lock and closes the connection, appending nothing.
     pub async fn finish_quietly(mut self) {
+        if let Err(e) = self.ledger_ready().await {
+            tracing::warn!(error = %e, "the ledger could not be created");
+        }
         if let Some(lock) = self.lock.take()
             && let Err(e) = lock.release(&mut self.conn).await
         {
@@ -289,10 +365,34 @@ impl<'c> Session<'c> {
         close(self.conn).await;
     }
 
+    /// The command's `run` event as it stands now, to commit in the same
+    /// transaction as the command's work: once that has committed, call
+    /// [`Session::closing_event_committed`]. If it fails instead,
+    /// [`Session::finish`] records the failure as usual.
+    pub fn closing_event_sql(&self, outcome: Outcome, details: serde_json::Value) -> String {
+        let event = Event {
+            kind: "run",
+            command: &self.command,
+            outcome: outcome.as_str(),
+            duration_ms: self.elapsed_ms(),
+            details,
+            ..Event::default()
+        };
+        self.ledger.event_sql(&event, &self.actor)
+    }
+
+    /// The event of [`Session::closing_event_sql`] has committed.
+    pub fn closing_event_committed(&mut self) {
+        self.closed = true;
+    }
+
     /// Ends the session on every path: appends the command's `run` event
     /// (writing sessions, when the ledger exists), releases the lock, and
     /// closes the connection unless it is the caller's.
     pub async fn finish(mut self, outcome: Outcome, error: Option<&str>, details: serde_json::Value) {
+        if let Err(e) = self.ledger_ready().await {
+            tracing::warn!(error = %e, command = %self.command, "the ledger could not be created, so the command is not in the event log");
+        }
         if let Some(lock) = self.lock.take() {
             let event = Event {
                 kind: "run",
@@ -303,12 +403,19 @@ impl<'c> Session<'c> {
                 details,
                 ..Event::default()
             };
-            if self.ledger.exists(&mut self.conn).await.unwrap_or(false)
-                && let Err(e) = self.ledger.record_event(&mut self.conn, &event, &self.actor).await
-            {
-                tracing::warn!(error = %e, command = %self.command, "could not append the command to the event log");
+            let mut released = false;
+            if !self.closed && self.ledger.exists(&mut self.conn).await.unwrap_or(false) {
+                // The event and the release in one round trip: a simple query
+                // stops at its first failure, so a failed event releases nothing.
+                let sql = format!("{};\n{}", self.ledger.event_sql(&event, &self.actor), lock.release_sql());
+                match sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *self.conn).await {
+                    Ok(_) => released = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, command = %self.command, "could not append the command to the event log")
+                    }
+                }
             }
-            if let Err(e) = lock.release(&mut self.conn).await {
+            if !released && let Err(e) = lock.release(&mut self.conn).await {
                 tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
             }
         }

@@ -118,15 +118,16 @@ fn as_role(db: &TestDb, role: &str) -> String {
     crate::support::server_url().replace("postgres@", &format!("{role}@")) + &format!("/{}?sslmode=disable", db.name)
 }
 
+/// vytal-host, to connect to `db` as `role`.
+fn command_as(db: &TestDb, role: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"));
+    c.env("DATABASE_URL", as_role(db, role)).env_remove("VYTAL_MANIFEST").current_dir(std::env::temp_dir());
+    c
+}
+
 /// vytal-host with `args`, connected to `db` as `role`.
 fn run_as(db: &TestDb, role: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_vytal-host"))
-        .args(args)
-        .env("DATABASE_URL", as_role(db, role))
-        .env_remove("VYTAL_MANIFEST")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .unwrap()
+    command_as(db, role).args(args).output().unwrap()
 }
 
 /// Drops `roles` if they exist (roles belong to the server, not to a test's database).
@@ -166,6 +167,39 @@ async fn grant_runner_works_after_a_superuser_wrote_to_the_ledger() {
     assert!(o.contains(": production"), "{o}");
     db.drop().await;
     drop_roles(&[owner, runner]).await;
+}
+
+#[tokio::test]
+async fn a_ledger_that_cannot_be_created_stops_the_run_and_leaves_nothing() {
+    let db = TestDb::new("audit_no_ledger").await;
+    let role = "vt_no_ledger";
+    drop_roles(&[role]).await;
+    // It may create tables in public, but not the ledger's schema (nor the
+    // extension core needs, made here beforehand).
+    db.exec(&format!(
+        "CREATE ROLE {role} LOGIN; GRANT CREATE ON SCHEMA public TO {role}; CREATE EXTENSION \"uuid-ossp\""
+    ))
+    .await;
+    // With --atomic the ledger is made on a second connection while the
+    // scripts run on the first: they must be undone when it cannot be.
+    for args in [&["run", "--atomic", "--to", "claims@1.1.0"][..], &["run", "--to", "claims@1.1.0"][..]] {
+        let o = command_as(&db, role).args(args).env("VYTAL_LOG", "vytal_host=debug").output().unwrap();
+        expect_code(&o, 2);
+        let e = stderr(&o);
+        let beside = e.contains("creating the ledger on a second connection");
+        assert_eq!(beside, args.contains(&"--atomic"), "{args:?}: {e}");
+        assert!(
+            e.lines()
+                .any(|l| l
+                    .starts_with("error: database error while creating the ledger: permission denied for database")),
+            "{args:?}: {e}"
+        );
+        assert!(db.tables().await.is_empty(), "{args:?}");
+        assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0, "{args:?}");
+        assert_eq!(db.advisory_locks().await, 0, "{args:?}");
+    }
+    db.drop().await;
+    drop_roles(&[role]).await;
 }
 
 #[tokio::test]

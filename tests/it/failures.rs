@@ -69,6 +69,9 @@ async fn atomic_runs_are_all_or_nothing() {
     assert!(db.tables().await.is_empty());
     assert!(db.ledger().await.is_empty());
     assert_eq!(db.advisory_locks().await, 0);
+    // The ledger, made beside the run, is there for the failure's events.
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'migration' AND outcome = 'failed'").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'failed'").await, 1);
 
     let ok = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")]);
     let report = vytal_host::run(&ok, &db.target(), &options, &mut Quiet).await.unwrap();
@@ -90,6 +93,15 @@ async fn atomic_runs_are_all_or_nothing() {
     .await
     .unwrap();
     assert_eq!(events, vec!["core/0001", "clinic/0001"]);
+    // The run's own event committed with them, once, and last.
+    let last: (String, String, i64) = sqlx::query_as(
+        "SELECT kind, outcome, (details->>'applied')::bigint FROM vytal.events ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(last, ("run".to_owned(), "succeeded".to_owned(), 2));
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded'").await, 1);
     db.drop().await;
 }
 
