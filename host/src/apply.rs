@@ -209,10 +209,14 @@ pub async fn run<'c>(
     }
 }
 
-/// Whether a statement of `m`'s up script may name the ledger's schema
-/// (comments between statements aside).
-fn names_ledger(m: &PlannedMigration, schema: &str) -> bool {
-    crate::sql::split_statements(&m.up).iter().any(|s| crate::sql::names_schema(&s.text, schema))
+/// Whether `m`'s up script must find the ledger made before it runs: a
+/// statement of it (comments between statements aside) may name the
+/// ledger's schema, or set its transaction's isolation (a snapshot taken
+/// before another connection commits the ledger would not see its rows).
+fn needs_ledger_first(m: &PlannedMigration, schema: &str) -> bool {
+    crate::sql::split_statements(&m.up)
+        .iter()
+        .any(|s| crate::sql::names(&s.text, schema) || crate::sql::names(&s.text, "isolation"))
 }
 
 /// What a run's `run` event says of it.
@@ -233,12 +237,11 @@ async fn locked<'p>(
     // ledger is created beside it meanwhile, and is new: nothing is applied.
     let beside = match (options.dry_run, options.atomic) {
         (true, _) => false,
-        // Scripts that name the ledger's schema may use it: it exists before they run.
-        (false, true) if selection.iter().any(|m| names_ledger(m, &plan.settings().ledger_schema)) => {
+        (false, true) if selection.iter().any(|m| needs_ledger_first(m, &plan.settings().ledger_schema)) => {
             session.ensure_ledger().await?;
             false
         }
-        (false, true) => session.ensure_ledger_beside().await?,
+        (false, true) => session.ensure_ledger_beside(plan.settings()).await?,
         (false, false) => {
             session.ensure_ledger().await?;
             false
@@ -347,7 +350,15 @@ async fn atomic(
             Ok(took) => done.push((*m, took)),
             Err(mut e) => {
                 exec::rollback(session.conn()).await;
-                if e.phase == exec::Phase::Statement && e.statement.is_none() {
+                // The replay records each migration: the ledger must be there.
+                let ready = match session.ledger_ready().await {
+                    Ok(()) => true,
+                    Err(le) => {
+                        tracing::warn!(error = %le, "the ledger could not be created, so the failure is not in the event log");
+                        false
+                    }
+                };
+                if ready && e.phase == exec::Phase::Statement && e.statement.is_none() {
                     // Traced to its statement: the same migrations again, this one last.
                     let again: Vec<&PlannedMigration> = done.iter().map(|(m, _)| *m).chain([*m]).collect();
                     if let Some((k, found)) = replay_each(plan, session, &again).await

@@ -169,6 +169,11 @@ pub(crate) struct Ledger {
     /// takes that answer (once) instead of asking again. Only a holder of
     /// the run lock creates a ledger, and creating one needs the lock.
     seen_absent: AtomicBool,
+    /// Set by [`Ledger::exists`] when there is nothing of a ledger, not even
+    /// its schema, and this connection's transactions are read committed:
+    /// a ledger another connection creates and commits while one of them
+    /// runs is then seen, rows and all, by its later statements.
+    creatable_beside: AtomicBool,
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
@@ -185,6 +190,7 @@ impl Ledger {
             schema: schema.to_owned(),
             known_to_exist: AtomicBool::new(false),
             seen_absent: AtomicBool::new(false),
+            creatable_beside: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
             tls: OnceLock::new(),
         }
@@ -233,7 +239,10 @@ impl Ledger {
              AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({events}) \
                      AND attname = 'hash' AND NOT attisdropped) \
              AND to_regclass({head}) IS NOT NULL, \
-             {TLS_VERSION}"
+             {TLS_VERSION}, \
+             to_regnamespace({schema}) IS NULL \
+             AND current_setting('default_transaction_isolation') = 'read committed'",
+            schema = sql::literal(&format!("\"{}\"", self.schema)),
         )))
         .fetch_one(conn)
         .await?;
@@ -243,16 +252,19 @@ impl Ledger {
         self.has_down_checksum.store(row.try_get(1)?, Ordering::Relaxed);
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
+        self.creatable_beside.store(row.try_get(3)?, Ordering::Relaxed);
         Ok(exists)
     }
 
-    /// Whether there is no ledger: the last [`Ledger::exists`] answer when it
-    /// found none (taken once), or the server's.
-    pub async fn missing(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-        if self.seen_absent.swap(false, Ordering::Relaxed) {
-            return Ok(true);
+    /// Whether another connection may create the ledger while this one
+    /// works ([`Ledger::creatable_beside`] as the last [`Ledger::exists`]
+    /// found it, that answer taken once, or the server's now).
+    pub async fn creatable_beside(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        if !self.seen_absent.swap(false, Ordering::Relaxed) && self.exists(conn).await? {
+            return Ok(false);
         }
-        Ok(!self.exists(conn).await?)
+        self.seen_absent.store(false, Ordering::Relaxed);
+        Ok(self.creatable_beside.load(Ordering::Relaxed))
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.

@@ -116,14 +116,10 @@ impl RunLock {
 
     /// Releases the lock. Dropping the connection releases it too.
     pub async fn release(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(self.release_sql())).execute(conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(format!("SELECT pg_advisory_unlock(({})::bigint)", self.key)))
+            .execute(conn)
+            .await?;
         Ok(())
-    }
-
-    /// The statement that releases the lock, to send after others in one
-    /// simple query; it runs only if they all succeed.
-    pub fn release_sql(&self) -> String {
-        format!("SELECT pg_advisory_unlock(({})::bigint)", self.key)
     }
 }
 

@@ -27,6 +27,12 @@ pub enum SessionError {
     /// Could not take the lock.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The second connection that creates a missing ledger beside an
+    /// `--atomic` run could not be opened.
+    #[error(
+        "could not open a second connection to create the ledger beside the run (run --atomic on a database without a ledger makes it on one), so nothing was applied: {0}\n  allow the role one more connection (its CONNECTION LIMIT, the server's max_connections, a pooler's pool size)"
+    )]
+    SecondConnection(ConnectError),
     /// The event log's chain or its guards are broken, and nobody acknowledged it.
     #[error(
         "the event log in schema `{schema}` has been tampered with, so nothing was applied (this refusal is itself recorded):\n{}\n  find out what happened (`vytal-host verify` checks the whole chain; compare with a head exported by `vytal-host history --head`), then record what you found with `vytal-host history --acknowledge \"what happened\"`, which also restores the triggers that guard the log",
@@ -115,7 +121,15 @@ impl Outcome {
 
 /// A ledger being created on a second connection ([`Session::ensure_ledger_beside`]):
 /// whether it was created there (`false`: it had appeared meanwhile).
-type Creating = tokio::task::JoinHandle<Result<bool, SessionError>>;
+/// Dropped unfinished (the command was cancelled), the creation is
+/// stopped: its connection closes and the server rolls its DDL back.
+struct Creating(tokio::task::JoinHandle<Result<bool, SessionError>>);
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// One command's work on one connection.
 pub(crate) struct Session<'c> {
@@ -256,28 +270,44 @@ impl<'c> Session<'c> {
     /// is then new and empty, and [`Session::ledger_ready`] must be awaited
     /// before anything is written to it. The caller holds the run lock for
     /// both connections. Sessions on a caller's connection create it in line.
-    pub async fn ensure_ledger_beside(&mut self) -> Result<bool, SessionError> {
+    pub async fn ensure_ledger_beside(&mut self, settings: &HostSettings) -> Result<bool, SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
-        let missing = self.target.is_some()
-            && self.ledger.missing(&mut self.conn).await.map_err(SessionError::during("looking for the ledger"))?;
-        let Some(target) = self.target.clone().filter(|_| missing) else {
+        let beside = self.target.is_some()
+            && self
+                .ledger
+                .creatable_beside(&mut self.conn)
+                .await
+                .map_err(SessionError::during("looking for the ledger"))?;
+        let Some(target) = self.target.clone().filter(|_| beside) else {
             self.ensure_ledger().await?;
             return Ok(false);
         };
         let schema = self.ledger.schema().to_owned();
+        // The first connection waits for this one inside its transaction,
+        // where the server cannot see a wait between the two: the DDL gives
+        // up after the run's own timeouts instead of waiting for ever.
+        let timeouts = format!(
+            "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
+            settings.lock_timeout.as_millis(),
+            settings.statement_timeout.as_millis()
+        );
         tracing::debug!(schema, "creating the ledger on a second connection, beside the first");
-        self.creating = Some(tokio::spawn(async move {
-            let mut conn = target.connect("vytal-host (creating the ledger)").await?;
+        self.creating = Some(Creating(tokio::spawn(async move {
+            let mut conn =
+                target.connect("vytal-host (creating the ledger)").await.map_err(SessionError::SecondConnection)?;
             let ledger = Ledger::new(&schema);
             // Brought to the current format here in either case, so the
             // first connection, inside its transaction by then, has no DDL to run.
-            let created = match ledger.exists(&mut conn).await {
-                Ok(existed) => ledger.ensure(&mut conn).await.map(|()| !existed),
+            let created = match sqlx::raw_sql(AssertSqlSafe(timeouts)).execute(&mut conn).await {
+                Ok(_) => match ledger.exists(&mut conn).await {
+                    Ok(existed) => ledger.ensure(&mut conn).await.map(|()| !existed),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             let _ = sqlx::Connection::close(conn).await;
             created.map_err(SessionError::during("creating the ledger"))
-        }));
+        })));
         Ok(true)
     }
 
@@ -285,8 +315,8 @@ impl<'c> Session<'c> {
     /// at once when none is. A ledger that appeared meanwhile, made by
     /// someone else, has its chain checked as [`Session::ensure_ledger`] does.
     pub async fn ledger_ready(&mut self) -> Result<(), SessionError> {
-        let Some(creating) = self.creating.take() else { return Ok(()) };
-        let created = match creating.await {
+        let Some(mut creating) = self.creating.take() else { return Ok(()) };
+        let created = match (&mut creating.0).await {
             Ok(result) => result?,
             Err(e) => {
                 return Err(SessionError::Database {
@@ -403,19 +433,13 @@ impl<'c> Session<'c> {
                 details,
                 ..Event::default()
             };
-            let mut released = false;
-            if !self.closed && self.ledger.exists(&mut self.conn).await.unwrap_or(false) {
-                // The event and the release in one round trip: a simple query
-                // stops at its first failure, so a failed event releases nothing.
-                let sql = format!("{};\n{}", self.ledger.event_sql(&event, &self.actor), lock.release_sql());
-                match sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *self.conn).await {
-                    Ok(_) => released = true,
-                    Err(e) => {
-                        tracing::warn!(error = %e, command = %self.command, "could not append the command to the event log")
-                    }
-                }
+            if !self.closed
+                && self.ledger.exists(&mut self.conn).await.unwrap_or(false)
+                && let Err(e) = self.ledger.record_event(&mut self.conn, &event, &self.actor).await
+            {
+                tracing::warn!(error = %e, command = %self.command, "could not append the command to the event log");
             }
-            if !released && let Err(e) = lock.release(&mut self.conn).await {
+            if let Err(e) = lock.release(&mut self.conn).await {
                 tracing::warn!(error = %e, "could not release the migration lock; it is freed when the connection closes");
             }
         }

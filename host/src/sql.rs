@@ -327,19 +327,19 @@ pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
     (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
-/// Whether `sql` may name the schema `schema`: the name as a whole word, in
-/// any case (no letter, digit, `_` or `$` on either side), and not a
-/// directive's `vytal:` prefix. Comments and strings count too, so a `false`
-/// is sure and a `true` may be a mention only.
-pub fn names_schema(sql: &str, schema: &str) -> bool {
-    if schema.is_empty() {
+/// Whether `sql` may name `name` (a schema, a keyword): the name as a whole
+/// word, in any case (no letter, digit, `_` or `$` on either side), and not
+/// a directive's `vytal:` prefix. Comments and strings count too, so a
+/// `false` is sure and a `true` may be a mention only.
+pub fn names(sql: &str, name: &str) -> bool {
+    if name.is_empty() {
         return false;
     }
-    let (text, schema) = (sql.to_lowercase(), schema.to_lowercase());
+    let (text, name) = (sql.to_lowercase(), name.to_lowercase());
     let part = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    text.match_indices(&schema).any(|(at, _)| {
+    text.match_indices(&name).any(|(at, _)| {
         let before = text[..at].chars().next_back();
-        let after = text[at + schema.len()..].chars().next();
+        let after = text[at + name.len()..].chars().next();
         !before.is_some_and(part) && !after.is_some_and(|c| part(c) || c == ':')
     })
 }
@@ -349,13 +349,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_is_named_as_a_whole_word_in_any_case() {
-        assert!(names_schema("GRANT USAGE ON SCHEMA vytal TO app;", "vytal"));
-        assert!(names_schema("select * from \"Vytal\".migrations", "vytal"));
-        assert!(!names_schema("-- what VytalWatch needs\nCREATE TABLE vytal_x (id int);", "vytal"));
-        assert!(!names_schema("CREATE TABLE a$vytal (id int);", "vytal"));
-        assert!(!names_schema("-- vytal:allow prefer-timestamptz: later\nCREATE TABLE t (at timestamp);", "vytal"));
-        assert!(!names_schema("anything", ""));
+    fn a_name_is_found_as_a_whole_word_in_any_case() {
+        assert!(names("GRANT USAGE ON SCHEMA vytal TO app;", "vytal"));
+        assert!(names("select * from \"Vytal\".migrations", "vytal"));
+        assert!(!names("-- what VytalWatch needs\nCREATE TABLE vytal_x (id int);", "vytal"));
+        assert!(!names("CREATE TABLE a$vytal (id int);", "vytal"));
+        assert!(!names("-- vytal:allow prefer-timestamptz: later\nCREATE TABLE t (at timestamp);", "vytal"));
+        assert!(!names("anything", ""));
     }
 
     #[test]

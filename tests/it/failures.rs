@@ -102,6 +102,41 @@ async fn atomic_runs_are_all_or_nothing() {
     .unwrap();
     assert_eq!(last, ("run".to_owned(), "succeeded".to_owned(), 2));
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded'").await, 1);
+    assert_chained(&db).await;
+    db.drop().await;
+}
+
+/// Every event of `db` is hashed and follows the one before it, and the
+/// head is the last event.
+async fn assert_chained(db: &TestDb) {
+    assert!(db.count("SELECT count(*) FROM vytal.events").await > 0);
+    let broken = db
+        .count(
+            "SELECT count(*) FROM (SELECT hash, prev_hash, lag(hash) OVER (ORDER BY seq) AS before FROM vytal.events) e \
+             WHERE hash IS NULL OR prev_hash IS DISTINCT FROM coalesce(before, '')",
+        )
+        .await;
+    assert_eq!(broken, 0, "events outside the chain");
+    let head = db
+        .count(
+            "SELECT count(*) FROM vytal.events_head h \
+             JOIN (SELECT seq, hash FROM vytal.events ORDER BY seq DESC LIMIT 1) l ON l.seq = h.seq AND l.hash = h.hash",
+        )
+        .await;
+    assert_eq!(head, 1, "the head is not the last event");
+}
+
+#[tokio::test]
+async fn an_atomic_run_on_a_new_repeatable_read_database_keeps_the_chain() {
+    // Its snapshot would not see a ledger another connection commits after
+    // it began, so the ledger is made before the transaction.
+    let db = TestDb::new("fail_atomic_rr").await;
+    db.exec(&format!("ALTER DATABASE \"{}\" SET default_transaction_isolation = 'repeatable read'", db.name)).await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")]);
+    let report = vytal_host::run(&p, &db.target(), &RunOptions { atomic: true, ..opts() }, &mut Quiet).await.unwrap();
+    assert_eq!(report.migrations.len(), 2);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE outcome = 'applied'").await, 2);
+    assert_chained(&db).await;
     db.drop().await;
 }
 
@@ -452,7 +487,9 @@ async fn an_error_without_a_position_still_names_its_statement_and_line() {
     let db = TestDb::new("fail_no_position").await;
     let sql =
         "CREATE TABLE visits (id int PRIMARY KEY);\nINSERT INTO visits VALUES (1);\n\nINSERT INTO visits VALUES (1);\n";
-    for atomic in [false, true] {
+    // --atomic first, on a database without a ledger: the trace records each
+    // migration again, so it waits for the ledger made beside the run.
+    for atomic in [true, false] {
         let p = with_clinic(&[("1.0.0", "0001_visits", sql, "DROP TABLE visits;")]);
         let options = RunOptions { atomic, ..opts() };
         let msg = vytal_host::run(&p, &db.target(), &options, &mut Quiet).await.unwrap_err().to_string();
