@@ -233,9 +233,10 @@ fn timeouts(settings: &HostSettings, d: &Directives) -> (u128, u128) {
 /// Runs `script` and then the caller's bookkeeping (e.g. the ledger row and
 /// event) in the same transaction, and returns how long the script took.
 /// `record` gives the bookkeeping as SQL for the time the script took. It is
-/// sent as a query of its own, after the script's: text of the script (an
-/// unclosed quote, comment or dollar-quote) can never run into it. See the
-/// module docs for the transaction rules.
+/// sent as a query of its own, after the script's (with `COMMIT`, in the
+/// script's own transaction): text of the script (an unclosed quote,
+/// comment or dollar-quote) can never run into it. See the module docs for
+/// the transaction rules.
 pub(crate) async fn execute<R>(
     conn: &mut PgConnection,
     script: &Script<'_>,
@@ -337,18 +338,26 @@ where
     }
     let elapsed = started.elapsed();
     let bookkeeping = record(elapsed);
-    if !bookkeeping.is_empty()
+    if own {
+        // The bookkeeping and COMMIT in one round trip: both are the host's
+        // own SQL, so nothing of the script can run into them.
+        let batch = if bookkeeping.is_empty() { "COMMIT".to_owned() } else { format!("{bookkeeping};\nCOMMIT") };
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await {
+            // Which one failed: a failed statement leaves the transaction
+            // open and aborted (COMMIT never ran); a failed COMMIT ends it,
+            // and nothing of it remains.
+            let aborted = sqlx::raw_sql("SELECT 1")
+                .execute(&mut *conn)
+                .await
+                .is_err_and(|p| p.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "25P02"));
+            rollback(conn).await;
+            let phase = if aborted && !bookkeeping.is_empty() { Phase::Record } else { Phase::Commit };
+            return Err(fail(phase, None, &e, TookEffect::Nothing));
+        }
+    } else if !bookkeeping.is_empty()
         && let Err(e) = sqlx::raw_sql(AssertSqlSafe(bookkeeping)).execute(&mut *conn).await
     {
-        if own {
-            rollback(conn).await;
-        }
         return Err(fail(Phase::Record, None, &e, undone));
-    }
-    if own && let Err(e) = sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
-        // A failed COMMIT ends the transaction; nothing of it remains.
-        rollback(conn).await;
-        return Err(fail(Phase::Commit, None, &e, TookEffect::Nothing));
     }
     Ok(elapsed)
 }
