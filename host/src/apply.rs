@@ -216,7 +216,7 @@ pub async fn run<'c>(
 fn needs_ledger_first(m: &PlannedMigration, schema: &str) -> bool {
     crate::sql::split_statements(&m.up)
         .iter()
-        .any(|s| crate::sql::names(&s.text, schema) || crate::sql::names(&s.text, "isolation"))
+        .any(|s| crate::sql::names(&s.text, schema) || crate::sql::mentions_isolation(&s.text))
 }
 
 /// What a run's `run` event says of it.
@@ -314,6 +314,7 @@ async fn each(
                         "it runs outside a transaction (-- vytal:no-transaction): its first {n} statement(s) took effect and were not undone; no ledger row was written. Inspect the database (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop) before running again"
                     ),
                     TookEffect::AllButRecord => "it runs outside a transaction (-- vytal:no-transaction): all of its statements took effect, but recording it in the ledger failed; record it with `vytal-host adopt --module` for its module, or revert it by hand".to_owned(),
+                    TookEffect::Unknown => "the connection failed after its ledger row and COMMIT were sent, so whether it committed is not known (it and its ledger row did both or neither); see which with `vytal-host status`".to_owned(),
                     _ if m.directives.no_transaction => "it runs outside a transaction (-- vytal:no-transaction); its first statement failed, so nothing of it took effect (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index to drop); no ledger row was written".to_owned(),
                     _ => "it was rolled back: the database and the ledger are as they were before this migration".to_owned(),
                 };
@@ -343,6 +344,11 @@ async fn atomic(
     };
     let mut done = Vec::with_capacity(todo.len());
     for (n, m) in todo.iter().enumerate() {
+        // A ledger that could not be made beside stops the run now, not at its end.
+        if let Err(e) = session.ledger_ready_if_done().await {
+            exec::rollback(session.conn()).await;
+            return Err(e.into());
+        }
         progress.started(m);
         // Recorded with the others at the end: the script alone now.
         let script = Script::up(m);

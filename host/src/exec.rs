@@ -105,6 +105,9 @@ pub enum TookEffect {
     Statements(usize),
     /// A `no-transaction` script ran in full but its bookkeeping failed.
     AllButRecord,
+    /// The connection failed once the bookkeeping and `COMMIT` were sent:
+    /// the script and its bookkeeping committed together, or neither did.
+    Unknown,
 }
 
 /// PostgreSQL's report of an error.
@@ -343,6 +346,10 @@ where
         // own SQL, so nothing of the script can run into them.
         let batch = if bookkeeping.is_empty() { "COMMIT".to_owned() } else { format!("{bookkeeping};\nCOMMIT") };
         if let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await {
+            if e.as_database_error().is_none() {
+                // No answer from the server: it may have committed.
+                return Err(fail(Phase::Commit, None, &e, TookEffect::Unknown));
+            }
             // Which one failed: a failed statement leaves the transaction
             // open and aborted (COMMIT never ran); a failed COMMIT ends it,
             // and nothing of it remains.

@@ -260,11 +260,15 @@ impl Ledger {
     /// works ([`Ledger::creatable_beside`] as the last [`Ledger::exists`]
     /// found it, that answer taken once, or the server's now).
     pub async fn creatable_beside(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-        if !self.seen_absent.swap(false, Ordering::Relaxed) && self.exists(conn).await? {
+        if !self.seen_absent.load(Ordering::Relaxed) && self.exists(conn).await? {
             return Ok(false);
         }
-        self.seen_absent.store(false, Ordering::Relaxed);
-        Ok(self.creatable_beside.load(Ordering::Relaxed))
+        let beside = self.creatable_beside.load(Ordering::Relaxed);
+        // Taken when the other connection is to create it; else left for `ensure`.
+        if beside {
+            self.seen_absent.store(false, Ordering::Relaxed);
+        }
+        Ok(beside)
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
@@ -377,6 +381,9 @@ DECLARE
     head record;
 BEGIN
     SELECT seq, hash INTO head FROM "{s}".events_head FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the vytal event log''s head ({s}.events_head) is missing or not visible to this transaction, so the event cannot be chained; see vytal-host verify';
+    END IF;
     NEW.prev_hash := head.hash;
     NEW.hash := {hash};
     UPDATE "{s}".events_head SET seq = NEW.seq, hash = NEW.hash;

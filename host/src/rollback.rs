@@ -518,6 +518,9 @@ async fn locked(
                     TookEffect::AllButRecord => format!(
                         "it runs outside a transaction (-- vytal:no-transaction): all of its statements took effect, but removing its ledger row failed; {label} is still recorded as applied although its objects are gone"
                     ),
+                    TookEffect::Unknown => format!(
+                        "the connection failed after the removal of its ledger row and COMMIT were sent, so whether {label} was undone is not known (its objects and its ledger row went together or not at all); see which with `vytal-host status`"
+                    ),
                     _ if directives.no_transaction => format!(
                         "it runs outside a transaction (-- vytal:no-transaction); its first statement failed, so nothing of it took effect: {label} is still applied"
                     ),

@@ -121,8 +121,9 @@ impl Outcome {
 
 /// A ledger being created on a second connection ([`Session::ensure_ledger_beside`]):
 /// whether it was created there (`false`: it had appeared meanwhile).
-/// Dropped unfinished (the command was cancelled), the creation is
-/// stopped: its connection closes and the server rolls its DDL back.
+/// Dropped unfinished (the command was cancelled), the task is aborted:
+/// DDL not yet sent is never sent; DDL already sent still commits or rolls
+/// back whole, as one transaction.
 struct Creating(tokio::task::JoinHandle<Result<bool, SessionError>>);
 
 impl Drop for Creating {
@@ -250,6 +251,11 @@ impl<'c> Session<'c> {
     pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
         self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
+        self.check_chain().await
+    }
+
+    /// Refuses an event log whose chain or guards are broken and unacknowledged.
+    async fn check_chain(&mut self) -> Result<(), SessionError> {
         let problems = self
             .ledger
             .chain_problems(&mut self.conn, false)
@@ -286,10 +292,15 @@ impl<'c> Session<'c> {
         // The first connection waits for this one inside its transaction,
         // where the server cannot see a wait between the two: the DDL gives
         // up after the run's own timeouts instead of waiting for ever.
+        // (No timeout, 0, would let it wait for ever: ten minutes at most.)
+        let most = |d: std::time::Duration| match d.as_millis() {
+            0 => 600_000,
+            ms => ms.min(600_000),
+        };
         let timeouts = format!(
             "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
-            settings.lock_timeout.as_millis(),
-            settings.statement_timeout.as_millis()
+            most(settings.lock_timeout),
+            most(settings.statement_timeout)
         );
         tracing::debug!(schema, "creating the ledger on a second connection, beside the first");
         self.creating = Some(Creating(tokio::spawn(async move {
@@ -325,12 +336,16 @@ impl<'c> Session<'c> {
                 });
             }
         };
-        if created {
-            self.ledger.created_elsewhere();
-            Ok(())
-        } else {
-            self.ensure_ledger().await
-        }
+        // Either way the other connection brought it to the current format,
+        // so nothing here runs DDL (this one may be inside its transaction).
+        self.ledger.created_elsewhere();
+        if created { Ok(()) } else { self.check_chain().await }
+    }
+
+    /// [`Session::ledger_ready`] when the creation beside has already ended,
+    /// so a failure there stops a long run early; otherwise nothing.
+    pub async fn ledger_ready_if_done(&mut self) -> Result<(), SessionError> {
+        if self.creating.as_ref().is_some_and(|c| c.0.is_finished()) { self.ledger_ready().await } else { Ok(()) }
     }
 
     /// Every applied migration, in the order applied; none when there is no ledger.

@@ -344,9 +344,23 @@ pub fn names(sql: &str, name: &str) -> bool {
     })
 }
 
+/// Whether `sql` may set a transaction's isolation (`SET TRANSACTION
+/// ISOLATION LEVEL`, `SET transaction_isolation`...): the word anywhere, in
+/// any case. A `true` may be a mention only.
+pub fn mentions_isolation(sql: &str) -> bool {
+    sql.to_lowercase().contains("isolation")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn isolation_is_found_in_any_spelling() {
+        assert!(mentions_isolation("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+        assert!(mentions_isolation("SET LOCAL transaction_isolation = 'serializable'"));
+        assert!(!mentions_isolation("CREATE TABLE isol (id int)"));
+    }
 
     #[test]
     fn a_name_is_found_as_a_whole_word_in_any_case() {

@@ -203,6 +203,35 @@ async fn a_ledger_that_cannot_be_created_stops_the_run_and_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn a_role_with_one_connection_is_told_why_an_atomic_run_needs_two() {
+    let db = TestDb::new("audit_one_conn").await;
+    let role = "vt_one_conn";
+    drop_roles(&[role]).await;
+    db.exec(&format!(
+        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; GRANT CREATE ON DATABASE \"{name}\" TO {role}; \
+         GRANT CREATE ON SCHEMA public TO {role}; CREATE EXTENSION \"uuid-ossp\"",
+        name = db.name
+    ))
+    .await;
+    let o = run_as(&db, role, &["run", "--atomic", "--to", "claims@1.1.0"]);
+    expect_code(&o, 2);
+    let e = stderr(&o);
+    assert!(
+        e.contains("could not open a second connection to create the ledger beside the run")
+            && e.contains("too many connections for role")
+            && e.contains("allow the role one more connection"),
+        "{e}"
+    );
+    assert!(db.tables().await.is_empty());
+    assert_eq!(db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'vytal'").await, 0);
+    // One connection is enough once the ledger is there, or without --atomic.
+    expect_code(&run_as(&db, role, &["run", "--to", "claims@1.1.0"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.migrations").await, 4);
+    db.drop().await;
+    drop_roles(&[role]).await;
+}
+
+#[tokio::test]
 async fn a_runner_role_cannot_rewrite_the_log() {
     let db = TestDb::new("audit_roles").await;
     let (owner, runner) = ("vt_audit_owner", "vt_audit_runner");

@@ -127,6 +127,19 @@ async fn assert_chained(db: &TestDb) {
 }
 
 #[tokio::test]
+async fn an_atomic_run_with_the_ledger_schema_already_there_keeps_the_chain() {
+    // Something of a ledger is there (its schema), so it is made in line.
+    let db = TestDb::new("fail_atomic_schema").await;
+    db.exec("CREATE SCHEMA vytal").await;
+    let p = with_clinic(&[("1.0.0", "0001_visits", "CREATE TABLE visits (id int REFERENCES people);", "")]);
+    let report = vytal_host::run(&p, &db.target(), &RunOptions { atomic: true, ..opts() }, &mut Quiet).await.unwrap();
+    assert_eq!(report.migrations.len(), 2);
+    assert_eq!(db.ledger().await, vec!["clinic/0001", "core/0001"]);
+    assert_chained(&db).await;
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn an_atomic_run_on_a_new_repeatable_read_database_keeps_the_chain() {
     // Its snapshot would not see a ledger another connection commits after
     // it began, so the ledger is made before the transaction.
