@@ -237,11 +237,10 @@ async fn locked<'p>(
     // ledger is created beside it meanwhile, and is new: nothing is applied.
     let beside = match (options.dry_run, options.atomic) {
         (true, _) => false,
-        (false, true) if selection.iter().any(|m| needs_ledger_first(m, &plan.settings().ledger_schema)) => {
-            session.ensure_ledger().await?;
-            false
+        (false, true) => {
+            let in_line = || selection.iter().any(|m| needs_ledger_first(m, &plan.settings().ledger_schema));
+            session.ensure_ledger_beside(plan.settings(), in_line).await?
         }
-        (false, true) => session.ensure_ledger_beside(plan.settings()).await?,
         (false, false) => {
             session.ensure_ledger().await?;
             false

@@ -1,8 +1,8 @@
 //! The executor: the one way a migration's SQL reaches the database, up or down.
 //!
 //! run, rollback, adopt's and verify's replay all send migrations through
-//! [`execute`]. It splits the SQL into statements (so a failure names the
-//! statement and its line), sets the timeouts, and either owns the
+//! [`execute`]. On a failure it splits the SQL into statements (so the
+//! failure names the statement and its line); it sets the timeouts, and either owns the
 //! transaction (`BEGIN`, statements, the caller's bookkeeping, `COMMIT`) or
 //! works inside the caller's. `-- vytal:no-transaction` scripts run each
 //! statement on its own and book-keep in a short transaction afterwards. An
@@ -271,9 +271,8 @@ where
             took_effect,
         }
     };
-    let statements = sql::split_statements(script.sql);
-
     if script.directives.no_transaction && transaction == Transaction::Own {
+        let statements = sql::split_statements(script.sql);
         let set = format!("SET lock_timeout = '{lock_ms}ms'; SET statement_timeout = '{statement_ms}ms'");
         if let Err(e) = sqlx::raw_sql(AssertSqlSafe(set)).execute(&mut *conn).await {
             return Err(fail(Phase::Begin, None, &e, TookEffect::Nothing));
@@ -315,6 +314,8 @@ where
         format!("{open}SET LOCAL lock_timeout = '{lock_ms}ms'; SET LOCAL statement_timeout = '{statement_ms}ms';\n");
     let body = format!("{prologue}{}\n;{close}", script.sql);
     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(body.as_str())).execute(&mut *conn).await {
+        // Split only now: a script that succeeds never needs its statements.
+        let statements = sql::split_statements(script.sql);
         if let Some(back) = back {
             let _ = sqlx::raw_sql(AssertSqlSafe(back)).execute(&mut *conn).await;
         }

@@ -275,15 +275,22 @@ impl<'c> Session<'c> {
     /// transaction as always. True when the creation runs beside: the ledger
     /// is then new and empty, and [`Session::ledger_ready`] must be awaited
     /// before anything is written to it. The caller holds the run lock for
-    /// both connections. Sessions on a caller's connection create it in line.
-    pub async fn ensure_ledger_beside(&mut self, settings: &HostSettings) -> Result<bool, SessionError> {
+    /// both connections. Sessions on a caller's connection create it in line,
+    /// and so does a caller whose `in_line` says its work must find the
+    /// ledger there (asked only when the ledger could be made beside).
+    pub async fn ensure_ledger_beside(
+        &mut self,
+        settings: &HostSettings,
+        in_line: impl FnOnce() -> bool,
+    ) -> Result<bool, SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
         let beside = self.target.is_some()
             && self
                 .ledger
                 .creatable_beside(&mut self.conn)
                 .await
-                .map_err(SessionError::during("looking for the ledger"))?;
+                .map_err(SessionError::during("looking for the ledger"))?
+            && !in_line();
         let Some(target) = self.target.clone().filter(|_| beside) else {
             self.ensure_ledger().await?;
             return Ok(false);
