@@ -343,31 +343,49 @@ where
     let elapsed = started.elapsed();
     let bookkeeping = record(elapsed);
     if own {
-        // The bookkeeping and COMMIT in one round trip: both are the host's
-        // own SQL, so nothing of the script can run into them.
-        let batch = if bookkeeping.is_empty() { "COMMIT".to_owned() } else { format!("{bookkeeping};\nCOMMIT") };
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await {
-            if e.as_database_error().is_none() {
-                // No answer from the server: it may have committed.
-                return Err(fail(Phase::Commit, None, &e, TookEffect::Unknown));
-            }
-            // Which one failed: a failed statement leaves the transaction
-            // open and aborted (COMMIT never ran); a failed COMMIT ends it,
-            // and nothing of it remains.
-            let aborted = sqlx::raw_sql("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .is_err_and(|p| p.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "25P02"));
-            rollback(conn).await;
-            let phase = if aborted && !bookkeeping.is_empty() { Phase::Record } else { Phase::Commit };
-            return Err(fail(phase, None, &e, TookEffect::Nothing));
-        }
+        commit_with(conn, script, &bookkeeping).await?;
     } else if !bookkeeping.is_empty()
         && let Err(e) = sqlx::raw_sql(AssertSqlSafe(bookkeeping)).execute(&mut *conn).await
     {
         return Err(fail(Phase::Record, None, &e, undone));
     }
     Ok(elapsed)
+}
+
+/// Ends the open transaction of `script`: its bookkeeping and `COMMIT` in
+/// one round trip (both are the host's own SQL, so nothing of the script
+/// can run into them). On failure the transaction is over, rolled back.
+pub(crate) async fn commit_with(
+    conn: &mut PgConnection,
+    script: &Script<'_>,
+    bookkeeping: &str,
+) -> Result<(), ExecError> {
+    let fail = |phase, e: &sqlx::Error, took_effect| ExecError {
+        migration: script.label.clone(),
+        direction: script.direction,
+        origin: script.origin.clone(),
+        phase,
+        statement: None,
+        line: None,
+        column: None,
+        pg: PgReport::of(e).0,
+        took_effect,
+    };
+    let batch = if bookkeeping.is_empty() { "COMMIT".to_owned() } else { format!("{bookkeeping};\nCOMMIT") };
+    let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await else { return Ok(()) };
+    if e.as_database_error().is_none() {
+        // No answer from the server: it may have committed.
+        return Err(fail(Phase::Commit, &e, TookEffect::Unknown));
+    }
+    // Which one failed: a failed statement leaves the transaction open and
+    // aborted (COMMIT never ran); a failed COMMIT ends it, and nothing of it remains.
+    let aborted = sqlx::raw_sql("SELECT 1")
+        .execute(&mut *conn)
+        .await
+        .is_err_and(|p| p.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "25P02"));
+    rollback(conn).await;
+    let phase = if aborted && !bookkeeping.is_empty() { Phase::Record } else { Phase::Commit };
+    Err(fail(phase, &e, TookEffect::Nothing))
 }
 
 /// Finds the statement behind an error that carried no position (a constraint

@@ -349,6 +349,11 @@ impl<'c> Session<'c> {
         if created { Ok(()) } else { self.check_chain().await }
     }
 
+    /// Whether a ledger is being created beside ([`Session::ensure_ledger_beside`]).
+    pub fn ledger_pending(&self) -> bool {
+        self.creating.is_some()
+    }
+
     /// [`Session::ledger_ready`] when the creation beside has already ended,
     /// so a failure there stops a long run early; otherwise nothing.
     pub async fn ledger_ready_if_done(&mut self) -> Result<(), SessionError> {
