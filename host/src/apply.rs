@@ -362,8 +362,16 @@ async fn first_beside(
         Err(mut e) => {
             exec::rollback(session.conn()).await;
             // The trace records the migration again: the ledger must be there.
-            ledger_ready_or_in_line(session).await?;
-            if e.phase == exec::Phase::Statement
+            // Without one, the script's own failure is still what is reported.
+            let ready = match ledger_ready_or_in_line(session).await {
+                Ok(()) => true,
+                Err(le) => {
+                    tracing::warn!(error = %le, "the ledger could not be created, so the failure is not in the event log");
+                    false
+                }
+            };
+            if ready
+                && e.phase == exec::Phase::Statement
                 && e.statement.is_none()
                 && let Some((0, found)) = replay_each(plan, session, &[m]).await
                 && found.statement.is_some()

@@ -30,7 +30,7 @@ pub enum SessionError {
     /// The second connection that creates a missing ledger beside an
     /// `--atomic` run could not be opened.
     #[error(
-        "could not open a second connection to create the ledger beside the run (run --atomic on a database without a ledger makes it on one), so nothing was applied: {0}\n  allow the role one more connection (its CONNECTION LIMIT, the server's max_connections, a pooler's pool size)"
+        "could not open a second connection to create the ledger beside the run (a run on a database without a ledger makes it on one): {0}\n  the run makes it on its own connection instead; to let it overlap, allow the role one more connection (its CONNECTION LIMIT, the server's max_connections, a pooler's pool size)"
     )]
     SecondConnection(ConnectError),
     /// The event log's chain or its guards are broken, and nobody acknowledged it.
@@ -447,7 +447,12 @@ impl<'c> Session<'c> {
     /// (writing sessions, when the ledger exists), releases the lock, and
     /// closes the connection unless it is the caller's.
     pub async fn finish(mut self, outcome: Outcome, error: Option<&str>, details: serde_json::Value) {
-        if let Err(e) = self.ledger_ready().await {
+        let ready = match self.ledger_ready().await {
+            // A command that stopped before it waited for the ledger: made here.
+            Err(SessionError::SecondConnection(_)) if self.lock.is_some() => self.ensure_ledger().await,
+            other => other,
+        };
+        if let Err(e) = ready {
             tracing::warn!(error = %e, command = %self.command, "the ledger could not be created, so the command is not in the event log");
         }
         if let Some(lock) = self.lock.take() {
