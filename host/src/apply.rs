@@ -233,8 +233,8 @@ async fn locked<'p>(
     progress: &mut dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), ApplyError> {
-    // A missing ledger is created beside the first work that needs no ledger
-    // yet, and is new: nothing is applied.
+    // One transaction writes its ledger rows only at the end, so a missing
+    // ledger is created beside it meanwhile, and is new: nothing is applied.
     let beside = match (options.dry_run, options.atomic) {
         (true, _) => false,
         // The whole transaction runs before its ledger rows.
@@ -242,15 +242,12 @@ async fn locked<'p>(
             let in_line = || selection.iter().any(|m| needs_ledger_first(m, &plan.settings().ledger_schema));
             session.ensure_ledger_beside(plan.settings(), in_line).await?
         }
-        // Only the first migration's script runs before its ledger row; one
-        // that runs outside a transaction records apart, so it waits.
+        // Each migration records as it commits: the ledger comes first (made
+        // beside the first script, it measured no faster: the second
+        // connection costs about what the overlap saves).
         (false, false) => {
-            let in_line = || {
-                selection.first().is_none_or(|m| {
-                    m.directives.no_transaction || needs_ledger_first(m, &plan.settings().ledger_schema)
-                })
-            };
-            session.ensure_ledger_beside(plan.settings(), in_line).await?
+            session.ensure_ledger().await?;
+            false
         }
     };
     // Re-read under the lock: another run may have applied everything meanwhile.
@@ -316,13 +313,7 @@ async fn each(
 ) -> Result<(), ApplyError> {
     for m in todo {
         progress.started(m);
-        let applied = if session.ledger_pending() {
-            // The first migration's script overlaps the ledger's creation.
-            first_beside(plan, session, m).await?
-        } else {
-            apply_one(plan, session, m, Transaction::Own).await
-        };
-        match applied {
+        match apply_one(plan, session, m, Transaction::Own).await {
             Ok(took) => {
                 report.migrations.push(MigrationOutcome::of(m, Some(took)));
                 progress.applied(m, took);
@@ -342,57 +333,6 @@ async fn each(
         }
     }
     Ok(())
-}
-
-/// Applies `m`, the first migration of a run whose ledger is being created
-/// beside it, in its own transaction: its script runs meanwhile, and its
-/// ledger row waits for the ledger. A ledger that cannot be made is the
-/// outer error (the script is rolled back); the migration's own failure
-/// is the inner one, traced to its statement as [`apply_one`]'s would be.
-async fn first_beside(
-    plan: &Plan,
-    session: &mut Session<'_>,
-    m: &PlannedMigration,
-) -> Result<Result<Duration, ExecError>, ApplyError> {
-    let script = Script::up(m);
-    sqlx::raw_sql("BEGIN").execute(session.conn()).await.map_err(SessionError::during("starting the transaction"))?;
-    let took = match exec::execute(session.conn(), &script, Transaction::Atomic, plan.settings(), exec::no_record).await
-    {
-        Ok(took) => took,
-        Err(mut e) => {
-            exec::rollback(session.conn()).await;
-            // The trace records the migration again: the ledger must be there.
-            // Without one, the script's own failure is still what is reported.
-            let ready = match ledger_ready_or_in_line(session).await {
-                Ok(()) => true,
-                Err(le) => {
-                    tracing::warn!(error = %le, "the ledger could not be created, so the failure is not in the event log");
-                    false
-                }
-            };
-            if ready
-                && e.phase == exec::Phase::Statement
-                && e.statement.is_none()
-                && let Some((0, found)) = replay_each(plan, session, &[m]).await
-                && found.statement.is_some()
-            {
-                e = found;
-            }
-            return Ok(Err(e));
-        }
-    };
-    if let Err(e) = session.ledger_ready().await {
-        exec::rollback(session.conn()).await;
-        if !matches!(e, SessionError::SecondConnection(_)) {
-            return Err(e.into());
-        }
-        // Undone; made in line, then applied as any other.
-        in_line_after(session, e).await?;
-        return Ok(apply_one(plan, session, m, Transaction::Own).await);
-    }
-    let (conn, ledger, actor, command) = session.parts();
-    let record = ledger.applied_sql(m, actor, command, exec::ms(took));
-    Ok(exec::commit_with(conn, &script, &record).await.map(|()| took))
 }
 
 /// [`Session::ledger_ready`], or, when the second connection could not be

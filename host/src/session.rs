@@ -30,7 +30,7 @@ pub enum SessionError {
     /// The second connection that creates a missing ledger beside an
     /// `--atomic` run could not be opened.
     #[error(
-        "could not open a second connection to create the ledger beside the run (a run on a database without a ledger makes it on one): {0}\n  the run makes it on its own connection instead; to let it overlap, allow the role one more connection (its CONNECTION LIMIT, the server's max_connections, a pooler's pool size)"
+        "could not open a second connection to create the ledger beside the run (run --atomic on a database without a ledger makes it on one): {0}\n  the run makes it on its own connection instead; to let it overlap, allow the role one more connection (its CONNECTION LIMIT, the server's max_connections, a pooler's pool size)"
     )]
     SecondConnection(ConnectError),
     /// The event log's chain or its guards are broken, and nobody acknowledged it.
@@ -347,11 +347,6 @@ impl<'c> Session<'c> {
         // so nothing here runs DDL (this one may be inside its transaction).
         self.ledger.created_elsewhere();
         if created { Ok(()) } else { self.check_chain().await }
-    }
-
-    /// Whether a ledger is being created beside ([`Session::ensure_ledger_beside`]).
-    pub fn ledger_pending(&self) -> bool {
-        self.creating.is_some()
     }
 
     /// [`Session::ledger_ready`] when the creation beside has already ended,
