@@ -253,23 +253,7 @@ where
     let started = Instant::now();
     let (lock_ms, statement_ms) = timeouts(settings, &script.directives);
     let fail = |phase, statement: Option<&Statement>, e: &sqlx::Error, took_effect| {
-        let (pg, position) = PgReport::of(e);
-        let at = statement.and_then(|s| {
-            let p = position?;
-            s.text.char_indices().nth(p.saturating_sub(1)).map(|(b, _)| sql::line_and_column(script.sql, s.start + b))
-        });
-        let line = at.map(|(l, _)| l).or(statement.map(|s| s.line));
-        ExecError {
-            migration: script.label.clone(),
-            direction: script.direction,
-            origin: script.origin.clone(),
-            phase,
-            statement: statement.map(|s| s.text.clone()),
-            line,
-            column: at.map(|(_, c)| c),
-            pg,
-            took_effect,
-        }
+        exec_error(script, phase, statement, e, took_effect)
     };
     if script.directives.no_transaction && transaction == Transaction::Own {
         let statements = sql::split_statements(script.sql);
@@ -352,6 +336,34 @@ where
     Ok(elapsed)
 }
 
+/// The error of `script` at `phase`, placed at `statement` (and within it,
+/// at PostgreSQL's error position) when there is one.
+fn exec_error(
+    script: &Script<'_>,
+    phase: Phase,
+    statement: Option<&Statement>,
+    e: &sqlx::Error,
+    took_effect: TookEffect,
+) -> ExecError {
+    let (pg, position) = PgReport::of(e);
+    let at = statement.and_then(|s| {
+        let p = position?;
+        s.text.char_indices().nth(p.saturating_sub(1)).map(|(b, _)| sql::line_and_column(script.sql, s.start + b))
+    });
+    let line = at.map(|(l, _)| l).or(statement.map(|s| s.line));
+    ExecError {
+        migration: script.label.clone(),
+        direction: script.direction,
+        origin: script.origin.clone(),
+        phase,
+        statement: statement.map(|s| s.text.clone()),
+        line,
+        column: at.map(|(_, c)| c),
+        pg,
+        took_effect,
+    }
+}
+
 /// Ends the open transaction of `script`: its bookkeeping and `COMMIT` in
 /// one round trip (both are the host's own SQL, so nothing of the script
 /// can run into them). On failure the transaction is over, rolled back.
@@ -360,17 +372,7 @@ pub(crate) async fn commit_with(
     script: &Script<'_>,
     bookkeeping: &str,
 ) -> Result<(), ExecError> {
-    let fail = |phase, e: &sqlx::Error, took_effect| ExecError {
-        migration: script.label.clone(),
-        direction: script.direction,
-        origin: script.origin.clone(),
-        phase,
-        statement: None,
-        line: None,
-        column: None,
-        pg: PgReport::of(e).0,
-        took_effect,
-    };
+    let fail = |phase, e: &sqlx::Error, took_effect| exec_error(script, phase, None, e, took_effect);
     let batch = if bookkeeping.is_empty() { "COMMIT".to_owned() } else { format!("{bookkeeping};\nCOMMIT") };
     let Err(e) = sqlx::raw_sql(AssertSqlSafe(batch)).execute(&mut *conn).await else { return Ok(()) };
     if e.as_database_error().is_none() {

@@ -257,8 +257,9 @@ impl Ledger {
     }
 
     /// Whether another connection may create the ledger while this one
-    /// works ([`Ledger::creatable_beside`] as the last [`Ledger::exists`]
-    /// found it, that answer taken once, or the server's now).
+    /// works: as the last [`Ledger::exists`] found it when that found no
+    /// ledger, else as the server says now. A `true` takes the "no ledger"
+    /// answer, which [`Ledger::ensure`] would otherwise use.
     pub async fn creatable_beside(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
         if !self.seen_absent.load(Ordering::Relaxed) && self.exists(conn).await? {
             return Ok(false);
@@ -382,7 +383,7 @@ DECLARE
 BEGIN
     SELECT seq, hash INTO head FROM "{s}".events_head FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'the vytal event log''s head ({s}.events_head) is missing or not visible to this transaction, so the event cannot be chained; see vytal-host verify';
+        RAISE EXCEPTION 'the vytal event log''s head ({s}.events_head) is missing or not visible to this transaction, so the event cannot be chained; run vytal-host verify to see what happened, then vytal-host history --acknowledge';
     END IF;
     NEW.prev_hash := head.hash;
     NEW.hash := {hash};
@@ -699,8 +700,9 @@ $fn$;"#
                 .execute(&mut *conn)
                 .await?;
             let through: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-                "UPDATE \"{s}\".events_head SET (seq, hash) = \
-                   (SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1), '') FROM \"{s}\".events) \
+                "INSERT INTO \"{s}\".events_head (seq, hash) \
+                   SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1), '') FROM \"{s}\".events \
+                 ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash \
                  RETURNING seq"
             )))
             .fetch_one(&mut *conn)

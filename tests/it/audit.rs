@@ -94,6 +94,35 @@ async fn tampering_with_the_event_log_is_evident() {
 }
 
 #[tokio::test]
+async fn a_deleted_head_stops_every_write_until_acknowledged() {
+    let db = TestDb::new("audit_head").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    db.exec("DELETE FROM vytal.events_head").await;
+    let events = db.count("SELECT count(*) FROM vytal.events").await;
+    // No event can be appended unchained, whoever writes it.
+    let mut c = db.conn().await;
+    let e = sqlx::raw_sql(
+        "INSERT INTO vytal.events (kind, command, outcome, duration_ms, os_user, host, host_version) \
+         VALUES ('x', 'x', 'x', 0, 'u', 'h', 'v')",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("the vytal event log's head (vytal.events_head) is missing or not visible"), "{e}");
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events").await, events);
+    // A run refuses, naming the head; an acknowledgement puts it back, and writes go on.
+    let o = host(Some(&db), &["run"]);
+    expect_code(&o, 2);
+    assert!(stderr(&o).contains("vytal.events_head is empty: the chain's head was deleted"), "{}", stderr(&o));
+    expect_code(&host(Some(&db), &["history", "--acknowledge", "test: the head deleted on purpose"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events_head").await, 1);
+    expect_code(&host(Some(&db), &["run"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE hash IS NULL").await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn history_lists_who_ran_what() {
     let db = TestDb::new("audit_history").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);

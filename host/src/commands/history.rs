@@ -51,7 +51,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "acknowledge")]
     head: bool,
     /// Record that you have looked into a broken chain, and why it is broken;
-    /// restores the triggers that guard the log (takes the run lock)
+    /// restores the triggers that guard the log and the chain's head (takes the run lock)
     #[arg(long, value_name = "WHAT HAPPENED")]
     acknowledge: Option<String>,
 }
