@@ -385,6 +385,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the vytal event log''s head ({s}.events_head) is missing or not visible to this transaction, so the event cannot be chained; run vytal-host verify to see what happened, then vytal-host history --acknowledge';
     END IF;
+    IF EXISTS (SELECT 1 FROM "{s}".events WHERE seq > head.seq AND hash IS NULL) THEN
+        RAISE EXCEPTION 'the vytal event log has events after its head (event %) with no hash: they were written with the chain trigger off, and chaining onto them would hide them; run vytal-host verify to see them, then vytal-host history --acknowledge', head.seq;
+    END IF;
     NEW.prev_hash := head.hash;
     NEW.hash := {hash};
     UPDATE "{s}".events_head SET seq = NEW.seq, hash = NEW.hash;
@@ -527,6 +530,10 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         // One statement, one round trip: the acknowledgements, the guards, the
         // events that break the chain (in the tail, the first event's
         // predecessor is outside the window), and the head against the last event.
+        // An event may lack a hash only if it was written before the chain
+        // began: no hashed event before it, and not past the head, which
+        // starts at the last event a ledger of format 1 had and moves with
+        // every chained event.
         // Sent as a simple query: a process runs it once, so preparing it would
         // cost a round trip and a plan that is never used again.
         let row = sqlx::raw_sql(AssertSqlSafe(format!(
@@ -534,7 +541,8 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                SELECT seq, hash IS NULL AS unhashed, coalesce(hash = {intact}, false) AS intact, \
                       coalesce(prev_hash = lag(hash) OVER w OR (lag(hash) OVER w IS NULL AND prev_hash = ''), false) AS linked, \
                       coalesce(bool_or(hash IS NOT NULL) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS chained_before, \
-                      seq = min(seq) OVER () AS first \
+                      seq = min(seq) OVER () AS first, \
+                      coalesce(seq > (SELECT h.seq FROM \"{s}\".events_head h), false) AS past_head \
                FROM \"{s}\".events e WHERE seq >= {from} WINDOW w AS (ORDER BY seq)) \
              SELECT \
                (SELECT coalesce(max((details->>'through_seq')::bigint), 0) FROM \"{s}\".events WHERE kind = 'acknowledge'), \
@@ -542,7 +550,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                   FROM unnest(ARRAY['events_append_only', 'events_no_truncate', 'events_chain']) AS t(name) \
                   LEFT JOIN pg_trigger tg ON tg.tgrelid = '\"{s}\".events'::regclass AND tg.tgname = t.name)::text, \
                (SELECT coalesce(json_agg(json_build_array(seq, unhashed, intact, linked, chained_before) ORDER BY seq), '[]') \
-                  FROM chain WHERE (unhashed AND chained_before) OR (NOT unhashed AND NOT intact) \
+                  FROM chain WHERE (unhashed AND (chained_before OR past_head)) OR (NOT unhashed AND NOT intact) \
                      OR (NOT unhashed AND NOT linked AND ({whole} OR NOT first)))::text, \
                (SELECT json_build_array(h.seq, h.hash) FROM \"{s}\".events_head h)::text, \
                (SELECT json_build_array(seq, hash) FROM \"{s}\".events ORDER BY seq DESC LIMIT 1)::text",
@@ -592,7 +600,11 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                 acknowledged: false,
             }),
             (Some(head_seq), Some(head_hash))
-                if last_hash.is_some_and(|h| h != head_hash) || (last_seq.is_none() && head_seq > 0) =>
+                if last_hash.is_some_and(|h| h != head_hash)
+                    || (last_seq.is_none() && head_seq > 0)
+                    // An unhashed last event: only a ledger just upgraded
+                    // from format 1 has one, with the head on it and no hash.
+                    || (last_seq.is_some() && last_hash.is_none() && (last_seq != Some(head_seq) || !head_hash.is_empty())) =>
             {
                 out.push(ChainProblem {
                     seq: last_seq,

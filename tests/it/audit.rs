@@ -27,6 +27,19 @@ fn audit(db: &TestDb, extra: &[&str], code: i32) -> Vec<(String, String, String)
         .collect()
 }
 
+/// The error of an event appended by hand, as a superuser, with the triggers on.
+async fn insert_event_by_hand(db: &TestDb) -> String {
+    let mut c = db.conn().await;
+    sqlx::raw_sql(
+        "INSERT INTO vytal.events (kind, command, outcome, duration_ms, os_user, host, host_version) \
+         VALUES ('x', 'x', 'x', 0, 'u', 'h', 'v')",
+    )
+    .execute(&mut c)
+    .await
+    .expect_err("the chain's trigger lets no event in here")
+    .to_string()
+}
+
 #[tokio::test]
 async fn tampering_with_the_event_log_is_evident() {
     let db = TestDb::new("audit_chain").await;
@@ -94,21 +107,62 @@ async fn tampering_with_the_event_log_is_evident() {
 }
 
 #[tokio::test]
+async fn a_log_with_no_hashed_event_is_not_taken_for_an_intact_one() {
+    let db = TestDb::new("audit_unhashed").await;
+    expect_code(&host(Some(&db), &["run"]), 0);
+    assert_eq!(audit(&db, &[], 0), vec![]);
+    // A superuser, with every trigger off, strips every hash and sets the
+    // head back as a new ledger has it: no event is hashed, so none comes
+    // after a hashed one.
+    db.exec(
+        "SET session_replication_role = replica; UPDATE vytal.events SET hash = NULL, prev_hash = NULL; \
+         UPDATE vytal.events_head SET seq = 0, hash = ''",
+    )
+    .await;
+    let (first, last) =
+        (db.count("SELECT min(seq) FROM vytal.events").await, db.count("SELECT max(seq) FROM vytal.events").await);
+    // The first event past the head has no hash, and the last one is not the head.
+    let found = audit(&db, &[], 1);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!((found[0].0.as_str(), found[0].1.clone()), ("event log", format!("event {first}")));
+    assert!(found[0].2.contains("has no hash: it was written while the chain trigger was off"), "{found:?}");
+    assert!(found[1].2.contains(&format!("the chain's head is event 0, but the last event is {last}")), "{found:?}");
+    // The next write refuses, and the ledger stays as it was; its own event
+    // cannot be chained after the unhashed ones (that would pass them off as
+    // older than the chain), so the write after it refuses too.
+    let ledger = db.ledger().await;
+    for _ in 0..2 {
+        let o = host(Some(&db), &["run"]);
+        expect_code(&o, 2);
+        assert!(stderr(&o).contains("has been tampered with, so nothing was applied"), "{}", stderr(&o));
+    }
+    assert_eq!(db.ledger().await, ledger);
+    assert_eq!(db.count("SELECT max(seq) FROM vytal.events").await, last);
+    // Whoever writes.
+    let e = insert_event_by_hand(&db).await;
+    assert!(e.contains("has events after its head (event 0) with no hash"), "{e}");
+
+    // A head moved past the last event, onto no event, does not match it either.
+    db.exec(&format!("UPDATE vytal.events_head SET seq = {}", last + 1000)).await;
+    let found = audit(&db, &[], 1);
+    assert!(found.iter().any(|f| f.2.contains("the chain's head is event")), "{found:?}");
+    // An operator looks into it: the events so far stay unhashed, on the
+    // record as acknowledged, and the chain goes on from them.
+    expect_code(&host(Some(&db), &["history", "--acknowledge", "test: hashes stripped on purpose"]), 0);
+    expect_code(&host(Some(&db), &["run"]), 0);
+    assert_eq!(audit(&db, &[], 0), vec![]);
+    assert_eq!(db.count(&format!("SELECT count(*) FROM vytal.events WHERE seq > {last} AND hash IS NULL")).await, 0);
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn a_deleted_head_stops_every_write_until_acknowledged() {
     let db = TestDb::new("audit_head").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
     db.exec("DELETE FROM vytal.events_head").await;
     let events = db.count("SELECT count(*) FROM vytal.events").await;
     // No event can be appended unchained, whoever writes it.
-    let mut c = db.conn().await;
-    let e = sqlx::raw_sql(
-        "INSERT INTO vytal.events (kind, command, outcome, duration_ms, os_user, host, host_version) \
-         VALUES ('x', 'x', 'x', 0, 'u', 'h', 'v')",
-    )
-    .execute(&mut c)
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = insert_event_by_hand(&db).await;
     assert!(e.contains("the vytal event log's head (vytal.events_head) is missing or not visible"), "{e}");
     assert_eq!(db.count("SELECT count(*) FROM vytal.events").await, events);
     // A run refuses, naming the head; an acknowledgement puts it back, and writes go on.
