@@ -163,7 +163,7 @@ pub async fn run<'c>(
 ) -> Result<RunReport, ApplyError> {
     let started = Instant::now();
     let selection = plan.select_up_to(&options.modules, &options.to)?;
-    if let Some(m) = selection.iter().find(|m| crate::sql::split_statements(&m.up).is_empty()) {
+    if let Some(m) = selection.iter().find(|m| !crate::sql::has_statement(&m.up)) {
         return Err(ApplyError::EmptyUp { label: m.label().to_string(), path: m.up_path.clone() });
     }
     if options.atomic

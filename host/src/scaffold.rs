@@ -108,7 +108,7 @@ const DOWN_TODO: &str = "down: undo everything the up file creates";
 /// Whether a down is the scaffold's, untouched: its words and no statement.
 /// (A down written on purpose with nothing to undo says why instead.)
 pub(crate) fn is_untouched_down(down: &str) -> bool {
-    down.contains(DOWN_TODO) && crate::sql::split_statements(down).is_empty()
+    down.contains(DOWN_TODO) && !crate::sql::has_statement(down)
 }
 
 /// The highest `NNNN` of the migration files under `migrations/<version>/`; 0 for none.

@@ -28,30 +28,12 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
     let mut lines = Lines::default();
     let mut i = 0;
     while i < bytes.len() {
+        if let Some(past) = skip_comment(bytes, i) {
+            i = past;
+            continue;
+        }
         let b = bytes[i];
         match b {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut depth = 1;
-                i += 2;
-                while i < bytes.len() && depth > 0 {
-                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-                continue;
-            }
             b';' => {
                 if let Some(s) = start.take() {
                     out.push(statement(sql, s, i, lines.at(bytes, s)));
@@ -82,6 +64,53 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
         out.push(statement(sql, s, bytes.len(), lines.at(bytes, s)));
     }
     out
+}
+
+/// Whether `sql` holds a statement at all, not only comments, blanks and
+/// `;`: what `!split_statements(sql).is_empty()` says, without splitting.
+pub fn has_statement(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(past) = skip_comment(bytes, i) {
+            i = past;
+        } else if bytes[i] == b';' || bytes[i].is_ascii_whitespace() {
+            i += 1;
+        } else {
+            return true;
+        }
+    }
+    false
+}
+
+/// If a comment opens at `i` (`--` to the end of the line, or a `/* */`
+/// block, nested), the index just past it.
+fn skip_comment(bytes: &[u8], mut i: usize) -> Option<usize> {
+    match (bytes.get(i), bytes.get(i + 1)) {
+        (Some(b'-'), Some(b'-')) => {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            Some(i)
+        }
+        (Some(b'/'), Some(b'*')) => {
+            let mut depth = 1;
+            i += 2;
+            while i < bytes.len() && depth > 0 {
+                if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            Some(i)
+        }
+        _ => None,
+    }
 }
 
 /// The 1-based line of increasing byte offsets, counting each newline once.
@@ -354,6 +383,25 @@ pub fn mentions_isolation(sql: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_statement_agrees_with_the_splitter() {
+        for sql in [
+            "",
+            " ;\n; ",
+            "-- only a note\n",
+            "/* outer /* nested; */ still */ ;",
+            "/* never closed; SELECT 1",
+            "-- note\nSELECT 1",
+            "/* a */ CREATE TABLE t (id int);",
+            ";;\n  x",
+            "--\n--\n;/**/'';",
+        ] {
+            assert_eq!(has_statement(sql), !split_statements(sql).is_empty(), "{sql:?}");
+        }
+        assert!(!has_statement("-- vytal:no-transaction\n/* SELECT 1; */"));
+        assert!(has_statement("/* SELECT 1; */ SELECT 2"));
+    }
 
     #[test]
     fn isolation_is_found_in_any_spelling() {
