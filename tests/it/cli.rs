@@ -21,8 +21,15 @@ async fn fresh_database_applies_everything_then_nothing() {
 
     // The audit trail has both runs and one event per applied migration.
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'succeeded'").await, 1);
+    // The run that changed nothing is recorded too, chained after the last
+    // event before it, and is the chain's head.
     assert_eq!(
-        db.count("SELECT count(*) FROM vytal.events WHERE kind = 'run' AND outcome = 'nothing-pending'").await,
+        db.count(
+            "SELECT count(*) FROM vytal.events e WHERE kind = 'run' AND outcome = 'nothing-pending' \
+             AND hash IS NOT NULL AND prev_hash = (SELECT hash FROM vytal.events WHERE seq < e.seq ORDER BY seq DESC LIMIT 1) \
+             AND seq = (SELECT seq FROM vytal.events_head)"
+        )
+        .await,
         1
     );
     assert_eq!(
