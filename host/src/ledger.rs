@@ -404,6 +404,16 @@ $fn$;"#
         )
     }
 
+    /// Makes the chain's function run as the ledger's owner, whoever
+    /// inserts the event, so that a runner (grant-runner) can move the head
+    /// it may not write itself.
+    fn chain_as_owner_ddl(&self) -> String {
+        format!(
+            r#"ALTER FUNCTION "{}".events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;"#,
+            self.schema
+        )
+    }
+
     /// The triggers that guard the event log, dropped and created again.
     fn guards_ddl(&self) -> String {
         let s = &self.schema;
@@ -707,6 +717,16 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         let s = &self.schema;
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
         let result = async {
+            // A chain function made to run as the ledger's owner
+            // (grant-runner) stays so: replaced plainly, it would run as
+            // the runner, who may not move the head, and the runner's
+            // events would be refused from here on.
+            let definer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({})), false)",
+                sql::literal(&format!("\"{s}\".events_chain()"))
+            )))
+            .fetch_one(&mut *conn)
+            .await?;
             // The guards as they should be, whatever was done to them.
             let functions = format!(
                 r#"CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -715,9 +735,14 @@ BEGIN
 END
 $fn$;"#
             );
-            sqlx::raw_sql(AssertSqlSafe(format!("{functions}\n{}\n{}", self.chain_function_ddl(), self.guards_ddl())))
-                .execute(&mut *conn)
-                .await?;
+            let definer = if definer { self.chain_as_owner_ddl() } else { String::new() };
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "{functions}\n{}\n{definer}\n{}",
+                self.chain_function_ddl(),
+                self.guards_ddl()
+            )))
+            .execute(&mut *conn)
+            .await?;
             let through: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
                 "INSERT INTO \"{s}\".events_head (seq, hash) \
                    SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1), '') FROM \"{s}\".events \
@@ -762,7 +787,7 @@ $fn$;"#
         let r = format!("\"{}\"", role.replace('"', "\"\""));
         let ddl = format!(
             r#"BEGIN;
-ALTER FUNCTION "{s}".events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+{as_owner}
 REVOKE ALL ON ALL TABLES IN SCHEMA "{s}" FROM {r};
 GRANT USAGE ON SCHEMA "{s}" TO {r};
 GRANT SELECT, INSERT, DELETE ON "{s}".migrations TO {r};
@@ -772,6 +797,7 @@ GRANT SELECT, INSERT, DELETE ON "{s}".marks TO {r};
 {foreign}
 GRANT SELECT ON "{s}".foreign_objects TO {r};
 COMMIT;"#,
+            as_owner = self.chain_as_owner_ddl(),
             foreign = self.foreign_ddl()
         );
         let done = sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await;

@@ -357,6 +357,17 @@ async fn a_runner_role_cannot_rewrite_the_log() {
     drop(as_runner);
     let events = db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await;
     assert!(events >= 3, "{events}");
+    // The owner acknowledging something puts the guards back as they were,
+    // the runner's way of chaining events included: its runs go on.
+    expect_code(&run_as(owner, &["history", "--acknowledge", "test: nothing broken, the guards put back"]), 0);
+    let o = run_as(runner, &["run", "--module", "claims"]);
+    expect_code(&o, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await,
+        events + 1,
+        "{}",
+        stderr(&o)
+    );
     db.drop().await;
     drop_roles(&[owner, runner]).await;
 }

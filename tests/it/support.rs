@@ -28,10 +28,9 @@ impl TestDb {
                 "no PostgreSQL answers at {admin_url} ({e}); start it (on Debian: pg_ctlcluster --skip-systemctl-redirect 15 main start) or point VYTAL_TEST_SERVER at one"
             )
         });
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        // What a failed earlier run left, scratch databases (and so the
+        // roles that own them) included.
+        drop_databases(&mut admin, &name).await;
         sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await.unwrap();
         admin.close().await.unwrap();
         // Without TLS: these tests are about what vytal does, not the transport, and
@@ -95,14 +94,7 @@ impl TestDb {
     /// Drops the database; called at the end of a passing test.
     pub async fn drop(self) {
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await.unwrap();
-        // The scratch databases (verify's, and check's second) are named after the database.
-        for name in [self.name.clone(), format!("{}_vytal_scratch", self.name), format!("{}_vytal_scratch2", self.name)]
-        {
-            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        drop_databases(&mut admin, &self.name).await;
         admin.close().await.unwrap();
     }
 
@@ -111,6 +103,17 @@ impl TestDb {
         let mut c = self.conn().await;
         sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         c.close().await.unwrap();
+    }
+}
+
+/// Drops the database `name` and its scratch databases (verify's, and
+/// check's second), which are named after it.
+async fn drop_databases(admin: &mut PgConnection, name: &str) {
+    for name in [name.to_owned(), format!("{name}_vytal_scratch"), format!("{name}_vytal_scratch2")] {
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+            .execute(&mut *admin)
+            .await
+            .unwrap();
     }
 }
 
