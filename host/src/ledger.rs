@@ -177,6 +177,9 @@ pub(crate) struct Ledger {
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
+    /// Set once the chain's function is seen or made as this build writes
+    /// it ([`Ledger::ensure`] brings an older one up to date).
+    chain_current: AtomicBool,
     /// The connection's TLS version as the server reported it
     /// ([`Ledger::read_tls`]): events then carry it as a literal instead of
     /// asking the server again in every INSERT (0.1 ms an event).
@@ -192,6 +195,7 @@ impl Ledger {
             seen_absent: AtomicBool::new(false),
             creatable_beside: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
+            chain_current: AtomicBool::new(false),
             tls: OnceLock::new(),
         }
     }
@@ -217,6 +221,7 @@ impl Ledger {
     pub fn created_elsewhere(&self) {
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
+        self.chain_current.store(true, Ordering::Relaxed);
     }
 
     /// The schema name.
@@ -241,8 +246,11 @@ impl Ledger {
              AND to_regclass({head}) IS NOT NULL, \
              {TLS_VERSION}, \
              to_regnamespace({schema}) IS NULL \
-             AND current_setting('default_transaction_isolation') = 'read committed'",
+             AND current_setting('default_transaction_isolation') = 'read committed', \
+             coalesce((SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({chain})) = {body}, false)",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
+            chain = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
+            body = sql::literal(&self.chain_function_body()),
         )))
         .fetch_one(conn)
         .await?;
@@ -253,6 +261,7 @@ impl Ledger {
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
         self.creatable_beside.store(row.try_get(3)?, Ordering::Relaxed);
+        self.chain_current.store(row.try_get(4)?, Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -280,6 +289,10 @@ impl Ledger {
                 // and events already there stay before the chain.
                 sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
                 self.has_down_checksum.store(true, Ordering::Relaxed);
+                self.chain_current.store(true, Ordering::Relaxed);
+            }
+            if !self.chain_current.load(Ordering::Relaxed) {
+                self.bring_chain_up_to_date(conn).await;
             }
             return Ok(());
         }
@@ -339,7 +352,52 @@ $fn$;
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
+        self.chain_current.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Replaces a chain function an older build made (its guards have
+    /// grown since: it refuses a missing head, and unhashed events past the
+    /// head where the chain starts) with this build's. Only the ledger's
+    /// owner may; anyone else is told so, and the command goes on with the
+    /// function there is, which still chains every event.
+    async fn bring_chain_up_to_date(&self, conn: &mut PgConnection) {
+        let replaced = async {
+            sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+            let ddl = self.chain_function_replacement(conn).await?;
+            sqlx::raw_sql(AssertSqlSafe(format!("{ddl}\nCOMMIT"))).execute(&mut *conn).await
+        }
+        .await;
+        match replaced {
+            Ok(_) => {
+                self.chain_current.store(true, Ordering::Relaxed);
+                tracing::info!(schema = %self.schema, "replaced the event log's chain function with this build's");
+            }
+            Err(e) => {
+                crate::exec::rollback(conn).await;
+                tracing::warn!(
+                    error = %e,
+                    "the event log's chain function ({}.events_chain) is older than this build of vytal-host and could not be replaced; run a writing command (vytal-host run) as the ledger's owner to bring it up to date",
+                    self.schema
+                );
+            }
+        }
+    }
+
+    /// The chain's function as this build writes it, replacing the one
+    /// there; one made to run as the ledger's owner (grant-runner) stays
+    /// so: replaced plainly, it would run as the runner, who may not move
+    /// the head, and the runner's events would be refused from then on.
+    /// Run inside a transaction.
+    async fn chain_function_replacement(&self, conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+        let definer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({})), false)",
+            sql::literal(&format!("\"{}\".events_chain()", self.schema))
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        let definer = if definer { self.chain_as_owner_ddl() } else { String::new() };
+        Ok(format!("{}\n{definer}", self.chain_function_ddl()))
     }
 
     /// Format 2: the down checksum, and the event log as a hash chain. Each
@@ -374,10 +432,19 @@ COMMIT;"#,
 
     /// The function behind `events_chain`: the event's hash after the head's.
     fn chain_function_ddl(&self) -> String {
+        format!(
+            r#"CREATE OR REPLACE FUNCTION "{}".events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${}$fn$;"#,
+            self.schema,
+            self.chain_function_body()
+        )
+    }
+
+    /// The body of the chain's function, as `pg_proc.prosrc` keeps it.
+    fn chain_function_body(&self) -> String {
         let s = &self.schema;
         let hash = event_hash("head.hash", "NEW");
         format!(
-            r#"CREATE OR REPLACE FUNCTION "{s}".events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$
+            r#"
 DECLARE
     head record;
 BEGIN
@@ -400,7 +467,7 @@ BEGIN
     UPDATE "{s}".events_head SET seq = NEW.seq, hash = NEW.hash;
     RETURN NEW;
 END
-$fn$;"#
+"#
         )
     }
 
@@ -717,16 +784,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         let s = &self.schema;
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
         let result = async {
-            // A chain function made to run as the ledger's owner
-            // (grant-runner) stays so: replaced plainly, it would run as
-            // the runner, who may not move the head, and the runner's
-            // events would be refused from here on.
-            let definer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({})), false)",
-                sql::literal(&format!("\"{s}\".events_chain()"))
-            )))
-            .fetch_one(&mut *conn)
-            .await?;
+            let chain = self.chain_function_replacement(conn).await?;
             // The guards as they should be, whatever was done to them.
             let functions = format!(
                 r#"CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -735,14 +793,9 @@ BEGIN
 END
 $fn$;"#
             );
-            let definer = if definer { self.chain_as_owner_ddl() } else { String::new() };
-            sqlx::raw_sql(AssertSqlSafe(format!(
-                "{functions}\n{}\n{definer}\n{}",
-                self.chain_function_ddl(),
-                self.guards_ddl()
-            )))
-            .execute(&mut *conn)
-            .await?;
+            sqlx::raw_sql(AssertSqlSafe(format!("{functions}\n{chain}\n{}", self.guards_ddl())))
+                .execute(&mut *conn)
+                .await?;
             let through: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
                 "INSERT INTO \"{s}\".events_head (seq, hash) \
                    SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM \"{s}\".events ORDER BY seq DESC LIMIT 1), '') FROM \"{s}\".events \

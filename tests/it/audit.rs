@@ -156,6 +156,33 @@ async fn a_log_with_no_hashed_event_is_not_taken_for_an_intact_one() {
 }
 
 #[tokio::test]
+async fn an_older_chain_function_is_brought_up_to_date_by_the_owner() {
+    let db = TestDb::new("audit_old_chain").await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    let current = "SELECT count(*) FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure \
+                   AND prosrc LIKE '%chaining onto them would hide them%'";
+    assert_eq!(db.count(current).await, 1);
+    // A function as an older build left it, made to run as the owner by
+    // grant-runner; this one does not even chain.
+    db.exec(
+        "CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN RETURN NEW; END $fn$; \
+         ALTER FUNCTION vytal.events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp",
+    )
+    .await;
+    // The next writing command puts this build's back before it writes,
+    // still running as the owner, and its events are chained.
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    assert_eq!(db.count(current).await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure AND prosecdef").await,
+        1
+    );
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE hash IS NULL").await, 0);
+    assert_eq!(audit(&db, &["--module", "claims"], 0), vec![]);
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn a_deleted_head_stops_every_write_until_acknowledged() {
     let db = TestDb::new("audit_head").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
@@ -368,6 +395,28 @@ async fn a_runner_role_cannot_rewrite_the_log() {
         "{}",
         stderr(&o)
     );
+    // A chain function from an older build: the runner may not replace it,
+    // is told who may, and goes on with it; the owner's next run replaces it.
+    let stale = "SELECT count(*) FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure \
+                 AND prosrc LIKE '%would hide them (older)%'";
+    let body = db
+        .text("SELECT prosrc FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure")
+        .await
+        .replace("chaining onto them would hide them", "chaining onto them would hide them (older)");
+    db.exec(&format!(
+        "CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${body}$fn$; \
+         ALTER FUNCTION vytal.events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+    ))
+    .await;
+    let o = run_as(runner, &["run", "--module", "claims"]);
+    expect_code(&o, 0);
+    assert!(stderr(&o).contains("run a writing command (vytal-host run) as the ledger's owner"), "{}", stderr(&o));
+    assert_eq!(db.count(stale).await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await, events + 2);
+    expect_code(&run_as(owner, &["run", "--module", "claims"]), 0);
+    assert_eq!(db.count(stale).await, 0);
+    expect_code(&run_as(runner, &["run", "--module", "claims"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await, events + 3);
     db.drop().await;
     drop_roles(&[owner, runner]).await;
 }

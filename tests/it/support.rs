@@ -55,6 +55,14 @@ impl TestDb {
         n
     }
 
+    /// Runs a query returning one text.
+    pub async fn text(&self, sql: &str) -> String {
+        let mut c = self.conn().await;
+        let t: String = sqlx::query(AssertSqlSafe(sql.to_owned())).fetch_one(&mut c).await.unwrap().get(0);
+        c.close().await.unwrap();
+        t
+    }
+
     /// Names of the tables in `public`, sorted.
     pub async fn tables(&self) -> Vec<String> {
         let mut c = self.conn().await;
