@@ -390,9 +390,14 @@ $fn$;
     /// the head, and the runner's events would be refused from then on.
     /// Run inside a transaction.
     async fn chain_function_replacement(&self, conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+        // Made so, or needed so: a role besides the owner may insert events
+        // (what grant-runner grants), even if the definer was switched off.
         let definer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({})), false)",
-            sql::literal(&format!("\"{}\".events_chain()", self.schema))
+            "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({f})), false) \
+                 OR EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a \
+                            WHERE c.oid = {t}::regclass AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner)",
+            f = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
+            t = sql::literal(&format!("\"{}\".events", self.schema)),
         )))
         .fetch_one(&mut *conn)
         .await?;
@@ -431,11 +436,15 @@ COMMIT;"#,
     }
 
     /// The function behind `events_chain`: the event's hash after the head's.
+    /// Nobody may call it but the trigger (a trigger fires without the
+    /// privilege): run as the owner, it could otherwise move the head from
+    /// a trigger on a table of the caller's own.
     fn chain_function_ddl(&self) -> String {
         format!(
-            r#"CREATE OR REPLACE FUNCTION "{}".events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${}$fn$;"#,
-            self.schema,
-            self.chain_function_body()
+            r#"CREATE OR REPLACE FUNCTION "{s}".events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${}$fn$;
+REVOKE ALL ON FUNCTION "{s}".events_chain() FROM PUBLIC;"#,
+            self.chain_function_body(),
+            s = self.schema,
         )
     }
 
@@ -448,6 +457,9 @@ COMMIT;"#,
 DECLARE
     head record;
 BEGIN
+    IF TG_RELID <> '"{s}".events'::regclass THEN
+        RAISE EXCEPTION 'the vytal chain function serves {s}.events alone, not %', TG_RELID::regclass;
+    END IF;
     SELECT seq, hash INTO head FROM "{s}".events_head FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the vytal event log''s head ({s}.events_head) is missing or not visible to this transaction, so the event cannot be chained; run vytal-host verify to see what happened, then vytal-host history --acknowledge';

@@ -377,16 +377,40 @@ async fn a_runner_role_cannot_rewrite_the_log() {
         "UPDATE vytal.events SET outcome = 'x'",
         "TRUNCATE vytal.events",
         "UPDATE vytal.events_head SET hash = ''",
+        // Nor borrow the chain's function, which runs as the owner, to move the head from a table of its own.
+        "CREATE TABLE public.not_the_log (LIKE vytal.events); \
+         CREATE TRIGGER chain BEFORE INSERT ON public.not_the_log FOR EACH ROW EXECUTE FUNCTION vytal.events_chain()",
     ] {
         let e = sqlx::raw_sql(sqlx::AssertSqlSafe(attack)).execute(&mut as_runner).await.unwrap_err().to_string();
         assert!(e.contains("must be owner") || e.contains("permission denied"), "{attack}: {e}");
     }
     drop(as_runner);
+    // Whoever may attach it elsewhere finds it serves the log alone.
+    let mut admin = db.conn().await;
+    let e = sqlx::raw_sql(
+        "CREATE TABLE public.not_the_log (seq bigint); \
+         CREATE TRIGGER chain BEFORE INSERT ON public.not_the_log FOR EACH ROW EXECUTE FUNCTION vytal.events_chain(); \
+         INSERT INTO public.not_the_log VALUES (1)",
+    )
+    .execute(&mut admin)
+    .await
+    .expect_err("the chain's function refuses other tables")
+    .to_string();
+    assert!(e.contains("the vytal chain function serves vytal.events alone, not public.not_the_log"), "{e}");
+    drop(admin);
     let events = db.count("SELECT count(*) FROM vytal.events WHERE db_user = 'vt_audit_runner'").await;
     assert!(events >= 3, "{events}");
     // The owner acknowledging something puts the guards back as they were,
     // the runner's way of chaining events included: its runs go on.
     expect_code(&run_as(owner, &["history", "--acknowledge", "test: nothing broken, the guards put back"]), 0);
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure AND prosecdef \
+             AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'] AND NOT has_function_privilege('public', oid, 'EXECUTE')"
+        )
+        .await,
+        1
+    );
     let o = run_as(runner, &["run", "--module", "claims"]);
     expect_code(&o, 0);
     assert_eq!(
