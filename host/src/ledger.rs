@@ -457,8 +457,8 @@ REVOKE ALL ON FUNCTION "{s}".events_chain() FROM PUBLIC;"#,
 DECLARE
     head record;
 BEGIN
-    IF TG_RELID <> '"{s}".events'::regclass THEN
-        RAISE EXCEPTION 'the vytal chain function serves {s}.events alone, not %', TG_RELID::regclass;
+    IF TG_TABLE_NAME <> 'events' OR TG_TABLE_SCHEMA <> '{s}' THEN
+        RAISE EXCEPTION 'the vytal chain function serves {s}.events alone, not %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME;
     END IF;
     SELECT seq, hash INTO head FROM "{s}".events_head FOR UPDATE;
     IF NOT FOUND THEN
