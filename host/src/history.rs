@@ -85,7 +85,7 @@ pub struct EventRow {
     pub seq: i64,
     /// When, UTC.
     pub at: String,
-    /// `run`, `migration`, `rollback`, `mark`, `acknowledge`...
+    /// `run`, `migration`, `rollback`, `mark`, `foreign`, `acknowledge`, `upgrade`
     pub kind: String,
     /// The command line.
     pub command: String,

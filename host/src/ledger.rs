@@ -7,7 +7,7 @@
 //! TRUNCATE from anyone.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
@@ -126,6 +126,12 @@ pub(crate) struct Event<'a> {
 /// How many of the newest events a writing command checks before it writes.
 pub const TAIL: i64 = 200;
 
+/// The version of the chain's function this build writes, marked in its
+/// body. A writing command replaces an older one (or an unmarked one, from
+/// before the mark) and leaves a newer one alone, so two builds in use on
+/// one database do not take turns replacing it.
+pub const CHAIN_VERSION: i32 = 1;
+
 /// The text an event's hash covers, for the row `e` (`NEW` in the trigger):
 /// every column but the hashes, in a form no session setting changes.
 fn event_content(e: &str) -> String {
@@ -177,9 +183,9 @@ pub(crate) struct Ledger {
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
-    /// Set once the chain's function is seen or made as this build writes
-    /// it ([`Ledger::ensure`] brings an older one up to date).
-    chain_current: AtomicBool,
+    /// The version of the chain's function there ([`CHAIN_VERSION`] once
+    /// made here; 0 for one from before versions were marked, or none).
+    chain_version: AtomicI32,
     /// The connection's TLS version as the server reported it
     /// ([`Ledger::read_tls`]): events then carry it as a literal instead of
     /// asking the server again in every INSERT (0.1 ms an event).
@@ -195,7 +201,7 @@ impl Ledger {
             seen_absent: AtomicBool::new(false),
             creatable_beside: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
-            chain_current: AtomicBool::new(false),
+            chain_version: AtomicI32::new(0),
             tls: OnceLock::new(),
         }
     }
@@ -221,7 +227,7 @@ impl Ledger {
     pub fn created_elsewhere(&self) {
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
-        self.chain_current.store(true, Ordering::Relaxed);
+        self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
     }
 
     /// The schema name.
@@ -247,10 +253,10 @@ impl Ledger {
              {TLS_VERSION}, \
              to_regnamespace({schema}) IS NULL \
              AND current_setting('default_transaction_isolation') = 'read committed', \
-             coalesce((SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({chain})) = {body}, false)",
+             coalesce(substring((SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({chain})) \
+                                FROM '-- vytal chain function, version ([0-9]+)')::int, 0)",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
             chain = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
-            body = sql::literal(&self.chain_function_body()),
         )))
         .fetch_one(conn)
         .await?;
@@ -261,7 +267,7 @@ impl Ledger {
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
         self.creatable_beside.store(row.try_get(3)?, Ordering::Relaxed);
-        self.chain_current.store(row.try_get(4)?, Ordering::Relaxed);
+        self.chain_version.store(row.try_get(4)?, Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -289,10 +295,7 @@ impl Ledger {
                 // and events already there stay before the chain.
                 sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
                 self.has_down_checksum.store(true, Ordering::Relaxed);
-                self.chain_current.store(true, Ordering::Relaxed);
-            }
-            if !self.chain_current.load(Ordering::Relaxed) {
-                self.bring_chain_up_to_date(conn).await;
+                self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
             }
             return Ok(());
         }
@@ -352,26 +355,54 @@ $fn$;
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
-        self.chain_current.store(true, Ordering::Relaxed);
+        self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
         Ok(())
     }
 
     /// Replaces a chain function an older build made (its guards have
-    /// grown since: it refuses a missing head, and unhashed events past the
-    /// head where the chain starts) with this build's. Only the ledger's
-    /// owner may; anyone else is told so, and the command goes on with the
-    /// function there is, which still chains every event.
-    async fn bring_chain_up_to_date(&self, conn: &mut PgConnection) {
+    /// grown since) with this build's, and records so in the same
+    /// transaction, the replaced source in the event. One a newer build
+    /// made is left alone. Only the ledger's owner may replace it; anyone
+    /// else is told so, and the command goes on with the function there is,
+    /// which still chains every event.
+    pub async fn bring_chain_up_to_date(&self, conn: &mut PgConnection, actor: &Actor, command: &str) {
+        let found = self.chain_version.load(Ordering::Relaxed);
+        if !self.known_to_exist.load(Ordering::Relaxed) || found >= CHAIN_VERSION {
+            if found > CHAIN_VERSION {
+                tracing::debug!(found, "the chain function is a newer build's; left as it is");
+            }
+            return;
+        }
         let replaced = async {
             sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+            let old: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({})",
+                sql::literal(&format!("\"{}\".events_chain()", self.schema))
+            )))
+            .fetch_optional(&mut *conn)
+            .await?;
             let ddl = self.chain_function_replacement(conn).await?;
-            sqlx::raw_sql(AssertSqlSafe(format!("{ddl}\nCOMMIT"))).execute(&mut *conn).await
+            sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
+            let event = Event {
+                kind: "upgrade",
+                command,
+                outcome: "chain-function-replaced",
+                details: serde_json::json!({
+                    "function": "events_chain",
+                    "from_version": found,
+                    "to_version": CHAIN_VERSION,
+                    "replaced_source": old,
+                }),
+                ..Event::default()
+            };
+            self.record_event(conn, &event, actor).await?;
+            sqlx::raw_sql("COMMIT").execute(&mut *conn).await
         }
         .await;
         match replaced {
             Ok(_) => {
-                self.chain_current.store(true, Ordering::Relaxed);
-                tracing::info!(schema = %self.schema, "replaced the event log's chain function with this build's");
+                self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
+                tracing::info!(schema = %self.schema, from = found, to = CHAIN_VERSION, "replaced the event log's chain function with this build's");
             }
             Err(e) => {
                 crate::exec::rollback(conn).await;
@@ -454,6 +485,7 @@ REVOKE ALL ON FUNCTION "{s}".events_chain() FROM PUBLIC;"#,
         let hash = event_hash("head.hash", "NEW");
         format!(
             r#"
+-- vytal chain function, version {CHAIN_VERSION}
 DECLARE
     head record;
 BEGIN

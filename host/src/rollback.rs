@@ -455,6 +455,9 @@ async fn locked(
     confirm: &mut dyn FnMut(&[Step]) -> Result<(), String>,
     report: &mut RollbackReport,
 ) -> Result<(), RollbackError> {
+    if !options.dry_run {
+        session.check_ledger().await?;
+    }
     let rows = session.applied(Downs::Read).await?;
     let mut steps = select(plan, &rows, options)?;
     choose_downs(&mut steps, options.down, options.dry_run)?;

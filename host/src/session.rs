@@ -248,10 +248,23 @@ impl<'c> Session<'c> {
     }
 
     /// Creates the ledger if it is missing. Only writing sessions may; they hold the lock.
+    /// An existing one is brought up to date: to format 2, and, once its
+    /// chain checks out, to this build's chain function (an event says so).
     pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
         self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
-        self.check_chain().await
+        self.check_chain().await?;
+        self.ledger.bring_chain_up_to_date(&mut self.conn, &self.actor, &self.command).await;
+        Ok(())
+    }
+
+    /// For a writing command that makes no ledger of its own (rollback,
+    /// seed): a ledger there is checked, and brought up to date, as before
+    /// any write ([`Session::ensure_ledger`]); none there stays so.
+    pub async fn check_ledger(&mut self) -> Result<(), SessionError> {
+        let exists =
+            self.ledger.exists(&mut self.conn).await.map_err(SessionError::during("looking for the ledger"))?;
+        if exists { self.ensure_ledger().await } else { Ok(()) }
     }
 
     /// Refuses an event log whose chain or guards are broken and unacknowledged.

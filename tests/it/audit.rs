@@ -70,6 +70,14 @@ async fn tampering_with_the_event_log_is_evident() {
     );
     assert!(stderr(&o).contains("vytal-host history --acknowledge"), "{}", stderr(&o));
     assert_eq!(db.ledger().await, ledger);
+    // So do the other writing commands: undoing, and seeding.
+    for args in [&["rollback", "--module", "claims", "--yes"][..], &["seed", "--count", "3"]] {
+        let o = host(Some(&db), args);
+        expect_code(&o, 2);
+        assert!(stderr(&o).contains("has been tampered with"), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(db.ledger().await, ledger);
+    assert_eq!(db.count("SELECT count(*) FROM claims").await, 0);
 
     // An operator looks into it and says so; the acknowledgement is an event, and writes go on.
     let ack = expect_code(&host(Some(&db), &["history", "--acknowledge", "test: a run event deleted on purpose"]), 0);
@@ -178,7 +186,28 @@ async fn an_older_chain_function_is_brought_up_to_date_by_the_owner() {
         1
     );
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE hash IS NULL").await, 0);
+    // The replacement is on the record, with what it replaced.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM vytal.events WHERE kind = 'upgrade' AND outcome = 'chain-function-replaced' \
+             AND details->>'replaced_source' LIKE '%RETURN NEW; END%' AND (details->>'from_version')::int = 0"
+        )
+        .await,
+        1
+    );
     assert_eq!(audit(&db, &["--module", "claims"], 0), vec![]);
+    // A newer build's function is left as it is.
+    let newer = db
+        .text("SELECT prosrc FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure")
+        .await
+        .replace("-- vytal chain function, version 1", "-- vytal chain function, version 99");
+    db.exec(&format!(
+        "CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${newer}$fn$"
+    ))
+    .await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM pg_proc WHERE prosrc LIKE '%version 99%'").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'upgrade'").await, 1);
     db.drop().await;
 }
 
@@ -426,7 +455,8 @@ async fn a_runner_role_cannot_rewrite_the_log() {
     let body = db
         .text("SELECT prosrc FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure")
         .await
-        .replace("chaining onto them would hide them", "chaining onto them would hide them (older)");
+        .replace("chaining onto them would hide them", "chaining onto them would hide them (older)")
+        .replace("-- vytal chain function, version ", "-- unmarked, as before versions ");
     db.exec(&format!(
         "CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${body}$fn$; \
          ALTER FUNCTION vytal.events_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp"

@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, value_name = "COMMAND")]
     command: Option<String>,
     /// Only events of this kind
-    #[arg(long, value_name = "KIND", value_parser = ["run", "migration", "rollback", "mark", "foreign", "acknowledge"])]
+    #[arg(long, value_name = "KIND", value_parser = ["run", "migration", "rollback", "mark", "foreign", "acknowledge", "upgrade"])]
     kind: Option<String>,
     /// Only events from this time on: a date or time (2026-12-01, "2026-12-01 14:00+01") or a while ago (90m, 12h, 7d, 2w)
     #[arg(long, value_name = "WHEN")]

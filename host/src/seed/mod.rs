@@ -323,6 +323,9 @@ async fn seed_locked(
     session: &mut Session<'_>,
     progress: &mut dyn SeedProgress,
 ) -> Result<SeedReport, SeedError> {
+    if !options.dry_run {
+        session.check_ledger().await?;
+    }
     let database = session.database().to_owned();
     let (conn, ledger, _, _) = session.parts();
     if ledger.is_production(conn).await.map_err(SessionError::during("reading the production mark"))? {
