@@ -132,6 +132,10 @@ pub const TAIL: i64 = 200;
 /// one database do not take turns replacing it.
 pub const CHAIN_VERSION: i32 = 1;
 
+/// How the version is marked, as a pattern for `substring`: at most nine
+/// digits, so that no mark, however large, fails the cast.
+const CHAIN_MARKER: &str = "'-- vytal chain function, version ([0-9]{1,9})'";
+
 /// The text an event's hash covers, for the row `e` (`NEW` in the trigger):
 /// every column but the hashes, in a form no session setting changes.
 fn event_content(e: &str) -> String {
@@ -186,6 +190,8 @@ pub(crate) struct Ledger {
     /// The version of the chain's function there ([`CHAIN_VERSION`] once
     /// made here; 0 for one from before versions were marked, or none).
     chain_version: AtomicI32,
+    /// Whether the chain's function there is this build's, word for word.
+    chain_as_built: AtomicBool,
     /// The connection's TLS version as the server reported it
     /// ([`Ledger::read_tls`]): events then carry it as a literal instead of
     /// asking the server again in every INSERT (0.1 ms an event).
@@ -202,6 +208,7 @@ impl Ledger {
             creatable_beside: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
             chain_version: AtomicI32::new(0),
+            chain_as_built: AtomicBool::new(false),
             tls: OnceLock::new(),
         }
     }
@@ -227,7 +234,13 @@ impl Ledger {
     pub fn created_elsewhere(&self) {
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
+        self.chain_made_here();
+    }
+
+    /// Records that the chain's function is this build's, made or replaced here.
+    fn chain_made_here(&self) {
         self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
+        self.chain_as_built.store(true, Ordering::Relaxed);
     }
 
     /// The schema name.
@@ -253,10 +266,12 @@ impl Ledger {
              {TLS_VERSION}, \
              to_regnamespace({schema}) IS NULL \
              AND current_setting('default_transaction_isolation') = 'read committed', \
-             coalesce(substring((SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({chain})) \
-                                FROM '-- vytal chain function, version ([0-9]+)')::int, 0)",
+             (SELECT coalesce(substring(prosrc FROM {marker})::int, 0) * 2 + (prosrc = {body})::int \
+                FROM pg_proc WHERE oid = to_regprocedure({chain}))",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
             chain = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
+            marker = CHAIN_MARKER,
+            body = sql::literal(&self.chain_function_body()),
         )))
         .fetch_one(conn)
         .await?;
@@ -267,7 +282,11 @@ impl Ledger {
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
         self.creatable_beside.store(row.try_get(3)?, Ordering::Relaxed);
-        self.chain_version.store(row.try_get(4)?, Ordering::Relaxed);
+        // Twice the marked version, plus one if the body is this build's.
+        let chain: Option<i32> = row.try_get(4)?;
+        let chain = chain.unwrap_or(0);
+        self.chain_version.store(chain / 2, Ordering::Relaxed);
+        self.chain_as_built.store(chain % 2 == 1, Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -295,7 +314,7 @@ impl Ledger {
                 // and events already there stay before the chain.
                 sqlx::raw_sql(AssertSqlSafe(self.format_2_ddl())).execute(&mut *conn).await?;
                 self.has_down_checksum.store(true, Ordering::Relaxed);
-                self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
+                self.chain_made_here();
             }
             return Ok(());
         }
@@ -355,7 +374,7 @@ $fn$;
         sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
-        self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
+        self.chain_made_here();
         Ok(())
     }
 
@@ -367,7 +386,8 @@ $fn$;
     /// which still chains every event.
     pub async fn bring_chain_up_to_date(&self, conn: &mut PgConnection, actor: &Actor, command: &str) {
         let found = self.chain_version.load(Ordering::Relaxed);
-        if !self.known_to_exist.load(Ordering::Relaxed) || found >= CHAIN_VERSION {
+        let edited = found == CHAIN_VERSION && !self.chain_as_built.load(Ordering::Relaxed);
+        if !self.known_to_exist.load(Ordering::Relaxed) || (found >= CHAIN_VERSION && !edited) {
             if found > CHAIN_VERSION {
                 tracing::debug!(found, "the chain function is a newer build's; left as it is");
             }
@@ -386,7 +406,8 @@ $fn$;
             let event = Event {
                 kind: "upgrade",
                 command,
-                outcome: "chain-function-replaced",
+                // One of this version that is not this build's was edited.
+                outcome: if edited { "chain-function-restored" } else { "chain-function-replaced" },
                 details: serde_json::json!({
                     "function": "events_chain",
                     "from_version": found,
@@ -401,7 +422,7 @@ $fn$;
         .await;
         match replaced {
             Ok(_) => {
-                self.chain_version.store(CHAIN_VERSION, Ordering::Relaxed);
+                self.chain_made_here();
                 tracing::info!(schema = %self.schema, from = found, to = CHAIN_VERSION, "replaced the event log's chain function with this build's");
             }
             Err(e) => {
@@ -433,7 +454,20 @@ $fn$;
         .fetch_one(&mut *conn)
         .await?;
         let definer = if definer { self.chain_as_owner_ddl() } else { String::new() };
-        Ok(format!("{}\n{definer}", self.chain_function_ddl()))
+        // A newer build's function stays; only who may call it and as whom is set.
+        let newer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT coalesce((SELECT substring(prosrc FROM {CHAIN_MARKER})::int FROM pg_proc \
+                              WHERE oid = to_regprocedure({f})), 0) > {CHAIN_VERSION}",
+            f = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        let function = if newer {
+            format!(r#"REVOKE ALL ON FUNCTION "{}".events_chain() FROM PUBLIC;"#, self.schema)
+        } else {
+            self.chain_function_ddl()
+        };
+        Ok(format!("{function}\n{definer}"))
     }
 
     /// Format 2: the down checksum, and the event log as a hash chain. Each

@@ -35,7 +35,7 @@ pub enum SessionError {
     SecondConnection(ConnectError),
     /// The event log's chain or its guards are broken, and nobody acknowledged it.
     #[error(
-        "the event log in schema `{schema}` has been tampered with, so nothing was applied (the refusal goes in the log too, where the chain still takes events):\n{}\n  find out what happened (`vytal-host verify` checks the whole chain; compare with a head exported by `vytal-host history --head`), then record what you found with `vytal-host history --acknowledge \"what happened\"`, which also restores the triggers that guard the log and the chain's head",
+        "the event log in schema `{schema}` has been tampered with, so nothing was written (the refusal goes in the log too, where the chain still takes events):\n{}\n  find out what happened (`vytal-host verify` checks the whole chain; compare with a head exported by `vytal-host history --head`), then record what you found with `vytal-host history --acknowledge \"what happened\"`, which also restores the triggers that guard the log and the chain's head",
         problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
     )]
     AuditTrail {

@@ -64,7 +64,7 @@ async fn tampering_with_the_event_log_is_evident() {
     let o = host(Some(&db), &["run"]);
     expect_code(&o, 2);
     assert!(
-        stderr(&o).contains("the event log in schema `vytal` has been tampered with, so nothing was applied"),
+        stderr(&o).contains("the event log in schema `vytal` has been tampered with, so nothing was written"),
         "{}",
         stderr(&o)
     );
@@ -142,7 +142,7 @@ async fn a_log_with_no_hashed_event_is_not_taken_for_an_intact_one() {
     for _ in 0..2 {
         let o = host(Some(&db), &["run"]);
         expect_code(&o, 2);
-        assert!(stderr(&o).contains("has been tampered with, so nothing was applied"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("has been tampered with, so nothing was written"), "{}", stderr(&o));
     }
     assert_eq!(db.ledger().await, ledger);
     assert_eq!(db.count("SELECT max(seq) FROM vytal.events").await, last);
@@ -167,6 +167,9 @@ async fn a_log_with_no_hashed_event_is_not_taken_for_an_intact_one() {
 async fn an_older_chain_function_is_brought_up_to_date_by_the_owner() {
     let db = TestDb::new("audit_old_chain").await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    // A ledger made by this build has its function as built: nothing to replace.
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'upgrade'").await, 0);
     let current = "SELECT count(*) FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure \
                    AND prosrc LIKE '%chaining onto them would hide them%'";
     assert_eq!(db.count(current).await, 1);
@@ -196,18 +199,33 @@ async fn an_older_chain_function_is_brought_up_to_date_by_the_owner() {
         1
     );
     assert_eq!(audit(&db, &["--module", "claims"], 0), vec![]);
-    // A newer build's function is left as it is.
-    let newer = db
-        .text("SELECT prosrc FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure")
-        .await
-        .replace("-- vytal chain function, version 1", "-- vytal chain function, version 99");
-    db.exec(&format!(
-        "CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${newer}$fn$"
+    let body = db.text("SELECT prosrc FROM pg_proc WHERE oid = 'vytal.events_chain()'::regprocedure").await;
+    let install = |body: String| {
+        format!("CREATE OR REPLACE FUNCTION vytal.events_chain() RETURNS trigger LANGUAGE plpgsql AS $fn${body}$fn$")
+    };
+    // One of this version edited by hand (here: rollbacks vanish) is put back, on the record.
+    db.exec(&install(body.replace("BEGIN\n", "BEGIN\n    IF NEW.kind = 'rollback' THEN RETURN NULL; END IF;\n"))).await;
+    expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
+    assert_eq!(db.count(current).await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM pg_proc WHERE prosrc LIKE '%RETURN NULL%'").await, 0);
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM vytal.events WHERE kind = 'upgrade' AND outcome = 'chain-function-restored' \
+             AND details->>'replaced_source' LIKE '%RETURN NULL%'"
+        )
+        .await,
+        1
+    );
+    // A newer build's function is left as it is, by runs and acknowledgements
+    // alike, however large its version.
+    db.exec(&install(
+        body.replace("-- vytal chain function, version 1", "-- vytal chain function, version 99999999999"),
     ))
     .await;
     expect_code(&host(Some(&db), &["run", "--module", "claims"]), 0);
-    assert_eq!(db.count("SELECT count(*) FROM pg_proc WHERE prosrc LIKE '%version 99%'").await, 1);
-    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'upgrade'").await, 1);
+    expect_code(&host(Some(&db), &["history", "--acknowledge", "test: nothing broken"]), 0);
+    assert_eq!(db.count("SELECT count(*) FROM pg_proc WHERE prosrc LIKE '%version 99999999999%'").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE kind = 'upgrade'").await, 2);
     db.drop().await;
 }
 

@@ -323,9 +323,6 @@ async fn seed_locked(
     session: &mut Session<'_>,
     progress: &mut dyn SeedProgress,
 ) -> Result<SeedReport, SeedError> {
-    if !options.dry_run {
-        session.check_ledger().await?;
-    }
     let database = session.database().to_owned();
     let (conn, ledger, _, _) = session.parts();
     if ledger.is_production(conn).await.map_err(SessionError::during("reading the production mark"))? {
@@ -333,6 +330,10 @@ async fn seed_locked(
             database,
             why: "it is marked as production (vytal-host mark production)".to_owned(),
         });
+    }
+    // Refused production before anything is written, the chain's function included.
+    if !options.dry_run {
+        session.check_ledger().await?;
     }
     let applied: BTreeSet<String> =
         session.applied(Downs::Skip).await?.into_iter().map(|r| r.module.to_string()).collect();
