@@ -266,11 +266,10 @@ impl Ledger {
              {TLS_VERSION}, \
              to_regnamespace({schema}) IS NULL \
              AND current_setting('default_transaction_isolation') = 'read committed', \
-             (SELECT coalesce(substring(prosrc FROM {marker})::int, 0) * 2 + (prosrc = {body})::int \
-                FROM pg_proc WHERE oid = to_regprocedure({chain}))",
+             (SELECT coalesce(substring(prosrc FROM {CHAIN_MARKER})::int, 0) FROM pg_proc WHERE oid = {chain}), \
+             (SELECT prosrc = {body} FROM pg_proc WHERE oid = {chain})",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
-            chain = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
-            marker = CHAIN_MARKER,
+            chain = self.chain_oid(),
             body = sql::literal(&self.chain_function_body()),
         )))
         .fetch_one(conn)
@@ -282,11 +281,10 @@ impl Ledger {
         let tls: Option<String> = row.try_get(2)?;
         self.tls.get_or_init(|| tls);
         self.creatable_beside.store(row.try_get(3)?, Ordering::Relaxed);
-        // Twice the marked version, plus one if the body is this build's.
-        let chain: Option<i32> = row.try_get(4)?;
-        let chain = chain.unwrap_or(0);
-        self.chain_version.store(chain / 2, Ordering::Relaxed);
-        self.chain_as_built.store(chain % 2 == 1, Ordering::Relaxed);
+        let version: Option<i32> = row.try_get(4)?;
+        self.chain_version.store(version.unwrap_or(0), Ordering::Relaxed);
+        let as_built: Option<bool> = row.try_get(5)?;
+        self.chain_as_built.store(as_built.unwrap_or(false), Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -395,13 +393,7 @@ $fn$;
         }
         let replaced = async {
             sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
-            let old: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure({})",
-                sql::literal(&format!("\"{}\".events_chain()", self.schema))
-            )))
-            .fetch_optional(&mut *conn)
-            .await?;
-            let ddl = self.chain_function_replacement(conn).await?;
+            let (ddl, old) = self.chain_function_replacement(conn).await?;
             sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
             let event = Event {
                 kind: "upgrade",
@@ -440,34 +432,40 @@ $fn$;
     /// there; one made to run as the ledger's owner (grant-runner) stays
     /// so: replaced plainly, it would run as the runner, who may not move
     /// the head, and the runner's events would be refused from then on.
-    /// Run inside a transaction.
-    async fn chain_function_replacement(&self, conn: &mut PgConnection) -> Result<String, sqlx::Error> {
-        // Made so, or needed so: a role besides the owner may insert events
-        // (what grant-runner grants), even if the definer was switched off.
-        let definer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure({f})), false) \
-                 OR EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a \
-                            WHERE c.oid = {t}::regclass AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner)",
-            f = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
+    /// Run inside a transaction. Also returns the source it replaces.
+    async fn chain_function_replacement(
+        &self,
+        conn: &mut PgConnection,
+    ) -> Result<(String, Option<String>), sqlx::Error> {
+        // One look at the function there: its source; whether it runs as
+        // the owner, or needs to (a role besides the owner may insert
+        // events, as grant-runner grants, even if the definer was switched
+        // off); whether a newer build made it.
+        let row = sqlx::raw_sql(AssertSqlSafe(format!(
+            "SELECT p.prosrc, \
+                    coalesce(p.prosecdef, false) OR EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a \
+                        WHERE c.oid = {t}::regclass AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner), \
+                    coalesce(substring(p.prosrc FROM {CHAIN_MARKER})::int, 0) > {CHAIN_VERSION} \
+             FROM (SELECT 1) one LEFT JOIN pg_proc p ON p.oid = {chain}",
             t = sql::literal(&format!("\"{}\".events", self.schema)),
+            chain = self.chain_oid(),
         )))
         .fetch_one(&mut *conn)
         .await?;
+        let (old, definer, newer): (Option<String>, bool, bool) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let definer = if definer { self.chain_as_owner_ddl() } else { String::new() };
         // A newer build's function stays; only who may call it and as whom is set.
-        let newer: bool = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT coalesce((SELECT substring(prosrc FROM {CHAIN_MARKER})::int FROM pg_proc \
-                              WHERE oid = to_regprocedure({f})), 0) > {CHAIN_VERSION}",
-            f = sql::literal(&format!("\"{}\".events_chain()", self.schema)),
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
         let function = if newer {
             format!(r#"REVOKE ALL ON FUNCTION "{}".events_chain() FROM PUBLIC;"#, self.schema)
         } else {
             self.chain_function_ddl()
         };
-        Ok(format!("{function}\n{definer}"))
+        Ok((format!("{function}\n{definer}"), old))
+    }
+
+    /// The chain's function as an oid expression (NULL if there is none).
+    fn chain_oid(&self) -> String {
+        format!("to_regprocedure({})", sql::literal(&format!("\"{}\".events_chain()", self.schema)))
     }
 
     /// Format 2: the down checksum, and the event log as a hash chain. Each
@@ -862,7 +860,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
         let s = &self.schema;
         sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
         let result = async {
-            let chain = self.chain_function_replacement(conn).await?;
+            let (chain, _) = self.chain_function_replacement(conn).await?;
             // The guards as they should be, whatever was done to them.
             let functions = format!(
                 r#"CREATE OR REPLACE FUNCTION "{s}".events_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
