@@ -141,7 +141,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     // What TLS costs (sslmode=require against the same server): everything
     // above goes without, like every peer.
-    let tls = |u: &str| format!("{u}?sslmode=require");
     let mut tls_noop = Vec::new();
     for _ in 0..(runs * 4).max(10) {
         tls_noop.push(time(Command::new(&host).arg("run").env("DATABASE_URL", tls(&url)))?);
@@ -488,6 +487,11 @@ fn installed(bin: &str) -> bool {
 /// like, and the TLS cost is measured on its own.
 pub(crate) fn plain(url: &str) -> String {
     format!("{url}?sslmode=disable")
+}
+
+/// The URL with TLS required.
+pub(crate) fn tls(url: &str) -> String {
+    format!("{url}?sslmode=require")
 }
 
 /// vytal-host against refinery and sqlx-cli (when installed) and psql, on the

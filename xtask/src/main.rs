@@ -9,6 +9,8 @@
 //! - `cargo xtask bench [--runs N] [--peers [--at V] | --upgrade]`: measures vytal-host
 //!   against psql on the same SQL, in the same run (`--upgrade`: only the
 //!   1.0.0 upgrade of about a million rows, with its table locks).
+//! - `cargo xtask hot-text`: traces a deploy's commands under callgrind and
+//!   writes `host/hot-text.ld`, which lays the code they run out together.
 //! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
 //!   WebAssembly component (installing the wasm target if missing).
 
@@ -16,6 +18,7 @@
 
 mod bench;
 mod cluster;
+mod hot_text;
 mod upgrade;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +33,7 @@ fn main() {
         Some("seed") => seed(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("plugin") => plugin(&args[1..]),
+        Some("hot-text") => hot_text::run(&args[1..]),
         Some("-h" | "--help") | None => {
             println!("{}", USAGE);
             Ok(())
@@ -59,6 +63,10 @@ tasks:
                                   plan as it stood at that module version, which refinery can
                                   run); --upgrade: only 1.0.0 -> build on about a million rows,
                                   with its table locks
+  hot-text                        trace `run`, a run with nothing to do and `status` (also over
+                                  TLS) under valgrind and rewrite host/hot-text.ld, which gathers
+                                  the code they execute in one place in the binary (less memory
+                                  per command); commit it
   plugin build DIR                build the plugin crate in DIR to a WebAssembly component
                                   (installs the wasm32-unknown-unknown target if missing) and
                                   print the .wasm path, for `vytal-host verify --plugin PATH`";
