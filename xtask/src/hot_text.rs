@@ -51,10 +51,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     for profile in ["release", "dist"] {
         eprintln!("building vytal-host ({profile}; dist takes minutes)...");
         let host = build(profile)?;
-        let db = "vytal_hot_text";
-        let url = rt.block_on(fresh(&server, db))?;
-        let traced = trace(&host, &url, &out_dir.join(profile));
-        rt.block_on(drop_db(&server, db))?;
+        let dbs = ["vytal_hot_text", "vytal_hot_text_atomic"];
+        let url = rt.block_on(fresh(&server, dbs[0]))?;
+        let atomic_url = rt.block_on(fresh(&server, dbs[1]))?;
+        let traced = trace(&host, &url, &atomic_url, &out_dir.join(profile));
+        for db in dbs {
+            rt.block_on(drop_db(&server, db))?;
+        }
         let mut executed_here = BTreeSet::new();
         for file in &traced? {
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -104,12 +107,15 @@ fn build(profile: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// Runs a deploy's commands under callgrind against the empty database at
-/// `url`: the first run with everything to apply, a run with nothing to do
-/// (the connection given as a flag, as operators often do), and status,
-/// also over TLS when the server takes it. Returns the profiles written.
-fn trace(host: &Path, url: &str, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// `url`: a run cut at a module version, a run of the rest, a run with
+/// nothing to do (the connection given as a flag, as operators often do),
+/// and status, also over TLS when the server takes it; then `run --atomic`
+/// on the empty database at `atomic_url` (cut at core 1.0.0: the whole
+/// plan has migrations that run outside a transaction). Returns the
+/// profiles written.
+fn trace(host: &Path, url: &str, atomic_url: &str, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out_dir)?;
-    let (plain_url, tls_url) = (plain(url), tls(url));
+    let (plain_url, tls_url, atomic_url) = (plain(url), tls(url), plain(atomic_url));
     struct Step<'a> {
         label: &'a str,
         args: Vec<&'a str>,
@@ -117,10 +123,22 @@ fn trace(host: &Path, url: &str, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>>
         optional: bool,
     }
     let steps = [
+        Step {
+            label: "a plan cut at a version",
+            args: vec!["run", "--to", "core@1.0.0"],
+            url: Some(&plain_url),
+            optional: false,
+        },
         Step { label: "run", args: vec!["run"], url: Some(&plain_url), optional: false },
         Step { label: "no-op", args: vec!["--database-url", &plain_url, "run"], url: None, optional: false },
         Step { label: "status", args: vec!["status"], url: Some(&plain_url), optional: false },
         Step { label: "status over TLS", args: vec!["status"], url: Some(&tls_url), optional: true },
+        Step {
+            label: "one transaction",
+            args: vec!["run", "--atomic", "--to", "core@1.0.0"],
+            url: Some(&atomic_url),
+            optional: false,
+        },
     ];
     let mut traced = Vec::new();
     for (i, step) in steps.iter().enumerate() {
