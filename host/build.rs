@@ -22,7 +22,7 @@ fn main() {
 
 /// hot-text.ld (written by `cargo xtask hot-text`) gathers the functions a
 /// deploy executes ahead of the rest of `.text`, so that a run maps about
-/// 2 MB of code instead of 7. It adds to the linker's own layout (`INSERT
+/// 2.7 MB of code instead of 7. It adds to the linker's own layout (`INSERT
 /// BEFORE .text`), which lld and GNU ld understand, and names functions by
 /// their v0 symbols (`.cargo/config.toml`). Optimised builds only: a debug
 /// build names its generic instances otherwise, and its memory matters

@@ -9,8 +9,9 @@
 //! - `cargo xtask bench [--runs N] [--peers [--at V] | --upgrade]`: measures vytal-host
 //!   against psql on the same SQL, in the same run (`--upgrade`: only the
 //!   1.0.0 upgrade of about a million rows, with its table locks).
-//! - `cargo xtask hot-text`: traces a deploy's commands under callgrind and
-//!   writes `host/hot-text.ld`, which lays the code they run out together.
+//! - `cargo xtask hot-text`: traces a deploy's commands under callgrind, in a
+//!   release and a dist build, and writes `host/hot-text.ld`, which lays the
+//!   code they run out together.
 //! - `cargo xtask plugin build DIR`: builds the plugin crate in DIR to a
 //!   WebAssembly component (installing the wasm target if missing).
 
@@ -63,10 +64,11 @@ tasks:
                                   plan as it stood at that module version, which refinery can
                                   run); --upgrade: only 1.0.0 -> build on about a million rows,
                                   with its table locks
-  hot-text                        trace `run`, a run with nothing to do and `status` (also over
-                                  TLS) under valgrind and rewrite host/hot-text.ld, which gathers
-                                  the code they execute in one place in the binary (less memory
-                                  per command); commit it
+  hot-text                        build release and dist, trace a deploy under valgrind (`run`
+                                  with and without --to, a run with nothing to do, `status` also
+                                  over TLS, `run --atomic`) and rewrite host/hot-text.ld, which
+                                  gathers the code they execute in one place in the binary (less
+                                  memory per command); takes minutes; commit the result
   plugin build DIR                build the plugin crate in DIR to a WebAssembly component
                                   (installs the wasm32-unknown-unknown target if missing) and
                                   print the .wasm path, for `vytal-host verify --plugin PATH`";
