@@ -184,6 +184,9 @@ pub(crate) struct Ledger {
     /// a ledger another connection creates and commits while one of them
     /// runs is then seen, rows and all, by its later statements.
     creatable_beside: AtomicBool,
+    /// Set by [`Ledger::exists`] when there is no events table: a ledger
+    /// [`Ledger::ensure`] then makes starts a new, empty log.
+    no_events: AtomicBool,
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
@@ -206,6 +209,7 @@ impl Ledger {
             known_to_exist: AtomicBool::new(false),
             seen_absent: AtomicBool::new(false),
             creatable_beside: AtomicBool::new(false),
+            no_events: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
             chain_version: AtomicI32::new(0),
             chain_as_built: AtomicBool::new(false),
@@ -267,7 +271,8 @@ impl Ledger {
              to_regnamespace({schema}) IS NULL \
              AND current_setting('default_transaction_isolation') = 'read committed', \
              (SELECT coalesce(substring(prosrc FROM {CHAIN_MARKER})::int, 0) FROM pg_proc WHERE oid = {chain}), \
-             (SELECT prosrc = {body} FROM pg_proc WHERE oid = {chain})",
+             (SELECT prosrc = {body} FROM pg_proc WHERE oid = {chain}), \
+             to_regclass({events}) IS NULL",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
             chain = self.chain_oid(),
             body = sql::literal(&self.chain_function_body()),
@@ -285,6 +290,7 @@ impl Ledger {
         self.chain_version.store(version.unwrap_or(0), Ordering::Relaxed);
         let as_built: Option<bool> = row.try_get(5)?;
         self.chain_as_built.store(as_built.unwrap_or(false), Ordering::Relaxed);
+        self.no_events.store(row.try_get(6)?, Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -305,7 +311,9 @@ impl Ledger {
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
-    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// True when it made the event log itself, new and empty, in the
+    /// transaction that made its guards: there is no chain yet to check.
+    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
         if !self.seen_absent.swap(false, Ordering::Relaxed) && self.exists(conn).await? {
             if !self.has_down_checksum.load(Ordering::Relaxed) {
                 // A ledger of format 1: rows already there keep no down checksum,
@@ -314,7 +322,7 @@ impl Ledger {
                 self.has_down_checksum.store(true, Ordering::Relaxed);
                 self.chain_made_here();
             }
-            return Ok(());
+            return Ok(false);
         }
         let s = &self.schema;
         let format_2 = self.format_2_ddl();
@@ -373,7 +381,9 @@ $fn$;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
         self.chain_made_here();
-        Ok(())
+        // The table's creation, IF NOT EXISTS, kept any events table that
+        // was there; only one found absent under the lock is new.
+        Ok(self.no_events.swap(false, Ordering::Relaxed))
     }
 
     /// Replaces a chain function an older build made (its guards have

@@ -120,7 +120,8 @@ impl Outcome {
 }
 
 /// A ledger being created on a second connection ([`Session::ensure_ledger_beside`]):
-/// whether it was created there (`false`: it had appeared meanwhile).
+/// whether its event log was made there, new and empty (`false`: it had
+/// appeared meanwhile).
 /// Dropped unfinished (the command was cancelled), the task is aborted:
 /// DDL not yet sent is never sent; DDL already sent still commits or rolls
 /// back whole, as one transaction.
@@ -252,8 +253,11 @@ impl<'c> Session<'c> {
     /// chain checks out, to this build's chain function (an event says so).
     pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
-        self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
-        self.check_chain().await?;
+        let new_log = self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
+        // A log made just now, under the lock, holds no event to check.
+        if !new_log {
+            self.check_chain().await?;
+        }
         self.ledger.bring_chain_up_to_date(&mut self.conn, &self.actor, &self.command).await;
         Ok(())
     }
@@ -330,10 +334,7 @@ impl<'c> Session<'c> {
             // Brought to the current format here in either case, so the
             // first connection, inside its transaction by then, has no DDL to run.
             let created = match sqlx::raw_sql(AssertSqlSafe(timeouts)).execute(&mut conn).await {
-                Ok(_) => match ledger.exists(&mut conn).await {
-                    Ok(existed) => ledger.ensure(&mut conn).await.map(|()| !existed),
-                    Err(e) => Err(e),
-                },
+                Ok(_) => ledger.ensure(&mut conn).await,
                 Err(e) => Err(e),
             };
             let _ = sqlx::Connection::close(conn).await;

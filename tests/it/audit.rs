@@ -512,6 +512,28 @@ async fn the_ledger_and_the_log_must_agree() {
     db.drop().await;
 }
 
+/// A run that makes the ledger anew skips the chain check only when it made
+/// the event log too: an events table it finds is checked, whatever else is missing.
+#[tokio::test]
+async fn an_event_log_found_beside_a_missing_ledger_table_is_still_checked() {
+    let db = TestDb::new("audit_kept_log").await;
+    expect_code(&host(Some(&db), &["run", "--to", "core@1.0.0"]), 0);
+    let last = db.count("SELECT max(seq) FROM vytal.events").await;
+    db.exec(&format!(
+        "SET session_replication_role = replica; UPDATE vytal.events SET outcome = 'edited' WHERE seq = {last}; \
+         RESET session_replication_role; DROP TABLE vytal.migrations"
+    ))
+    .await;
+    for args in [&["run"][..], &["run", "--atomic", "--to", "claims@1.0.0"]] {
+        let o = host(Some(&db), args);
+        expect_code(&o, 2);
+        assert!(stderr(&o).contains(&format!("event {last} does not match its hash")), "{args:?}: {}", stderr(&o));
+        assert_eq!(db.count("SELECT count(*) FROM vytal.migrations").await, 0, "{args:?}");
+        assert_eq!(db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'claims'").await, 0, "{args:?}");
+    }
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn a_ledger_from_before_the_chain_is_upgraded_by_the_next_run() {
     let db = TestDb::new("audit_format_1").await;
