@@ -184,9 +184,6 @@ pub(crate) struct Ledger {
     /// a ledger another connection creates and commits while one of them
     /// runs is then seen, rows and all, by its later statements.
     creatable_beside: AtomicBool,
-    /// Set by [`Ledger::exists`] when there is no events table: a ledger
-    /// [`Ledger::ensure`] then makes starts a new, empty log.
-    no_events: AtomicBool,
     /// Set once `migrations.down_checksum` is seen or added (ledgers created
     /// before it was kept lack the column until a writing command adds it).
     has_down_checksum: AtomicBool,
@@ -209,7 +206,6 @@ impl Ledger {
             known_to_exist: AtomicBool::new(false),
             seen_absent: AtomicBool::new(false),
             creatable_beside: AtomicBool::new(false),
-            no_events: AtomicBool::new(false),
             has_down_checksum: AtomicBool::new(false),
             chain_version: AtomicI32::new(0),
             chain_as_built: AtomicBool::new(false),
@@ -271,8 +267,7 @@ impl Ledger {
              to_regnamespace({schema}) IS NULL \
              AND current_setting('default_transaction_isolation') = 'read committed', \
              (SELECT coalesce(substring(prosrc FROM {CHAIN_MARKER})::int, 0) FROM pg_proc WHERE oid = {chain}), \
-             (SELECT prosrc = {body} FROM pg_proc WHERE oid = {chain}), \
-             to_regclass({events}) IS NULL",
+             (SELECT prosrc = {body} FROM pg_proc WHERE oid = {chain})",
             schema = sql::literal(&format!("\"{}\"", self.schema)),
             chain = self.chain_oid(),
             body = sql::literal(&self.chain_function_body()),
@@ -290,7 +285,6 @@ impl Ledger {
         self.chain_version.store(version.unwrap_or(0), Ordering::Relaxed);
         let as_built: Option<bool> = row.try_get(5)?;
         self.chain_as_built.store(as_built.unwrap_or(false), Ordering::Relaxed);
-        self.no_events.store(row.try_get(6)?, Ordering::Relaxed);
         Ok(exists)
     }
 
@@ -311,8 +305,9 @@ impl Ledger {
     }
 
     /// Creates the schema, tables and guard trigger if missing. Callers hold the run lock.
-    /// True when it made the event log itself, new and empty, in the
-    /// transaction that made its guards: there is no chain yet to check.
+    /// True when the transaction that made what was missing (and the log's
+    /// guards) left the event log empty with its head at the start: a chain
+    /// check would find nothing there.
     pub async fn ensure(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
         if !self.seen_absent.swap(false, Ordering::Relaxed) && self.exists(conn).await? {
             if !self.has_down_checksum.load(Ordering::Relaxed) {
@@ -325,7 +320,6 @@ impl Ledger {
             return Ok(false);
         }
         let s = &self.schema;
-        let format_2 = self.format_2_ddl();
         // Created at format 2 in one transaction: a process killed here leaves
         // no ledger or a whole one. The events table has its chain columns from
         // the start, so the format-2 steps below find them and add nothing; its
@@ -373,17 +367,24 @@ BEGIN
 END
 $fn$;
 {marks}
-{chain}"#,
+{format_2}
+-- Tables made IF NOT EXISTS keep what was there (an events table whose
+-- head was dropped, a head left behind by a dropped log): the log is new
+-- only if this transaction leaves it empty with its head at the start.
+SELECT NOT EXISTS (SELECT 1 FROM "{s}".events)
+    AND coalesce((SELECT seq = 0 AND hash = '' FROM "{s}".events_head), false);
+COMMIT;"#,
             marks = self.marks_ddl(),
-            chain = format_2.strip_prefix("BEGIN;").unwrap_or(&format_2),
+            format_2 = self.format_2_steps(),
         );
-        sqlx::raw_sql(AssertSqlSafe(ddl)).execute(&mut *conn).await?;
+        let rows = sqlx::raw_sql(AssertSqlSafe(ddl)).fetch_all(&mut *conn).await?;
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
         self.chain_made_here();
-        // The table's creation, IF NOT EXISTS, kept any events table that
-        // was there; only one found absent under the lock is new.
-        Ok(self.no_events.swap(false, Ordering::Relaxed))
+        match rows.first() {
+            Some(row) => row.try_get(0),
+            None => Ok(false),
+        }
     }
 
     /// Replaces a chain function an older build made (its guards have
@@ -483,10 +484,14 @@ $fn$;
     /// computes it at INSERT, with the last hash kept in `events_head`, whose
     /// row lock makes writers take turns until they commit. Idempotent.
     fn format_2_ddl(&self) -> String {
+        format!("BEGIN;\n{}\nCOMMIT;", self.format_2_steps())
+    }
+
+    /// The steps of [`Ledger::format_2_ddl`], to run inside a transaction.
+    fn format_2_steps(&self) -> String {
         let s = &self.schema;
         format!(
-            r#"BEGIN;
-COMMENT ON SCHEMA "{s}" IS 'vytal migration ledger (format 2): applied migrations and the append-only, hash-chained event log';
+            r#"COMMENT ON SCHEMA "{s}" IS 'vytal migration ledger (format 2): applied migrations and the append-only, hash-chained event log';
 ALTER TABLE "{s}".migrations ADD COLUMN IF NOT EXISTS down_checksum text;
 ALTER TABLE "{s}".events ADD COLUMN IF NOT EXISTS prev_hash text, ADD COLUMN IF NOT EXISTS hash text;
 CREATE TABLE IF NOT EXISTS "{s}".events_head (
@@ -501,7 +506,7 @@ INSERT INTO "{s}".events_head (seq, hash)
 {chain}
 {guards}
 {foreign}
-COMMIT;"#,
+"#,
             chain = self.chain_function_ddl(),
             guards = self.guards_ddl(),
             foreign = self.foreign_ddl()

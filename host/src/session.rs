@@ -120,8 +120,8 @@ impl Outcome {
 }
 
 /// A ledger being created on a second connection ([`Session::ensure_ledger_beside`]):
-/// whether its event log was made there, new and empty (`false`: it had
-/// appeared meanwhile).
+/// whether the transaction there left the event log empty with its head
+/// at the start (`false`: it had appeared meanwhile, or kept events).
 /// Dropped unfinished (the command was cancelled), the task is aborted:
 /// DDL not yet sent is never sent; DDL already sent still commits or rolls
 /// back whole, as one transaction.
@@ -254,7 +254,7 @@ impl<'c> Session<'c> {
     pub async fn ensure_ledger(&mut self) -> Result<(), SessionError> {
         debug_assert!(self.lock.is_some(), "the ledger is created under the run lock");
         let new_log = self.ledger.ensure(&mut self.conn).await.map_err(SessionError::during("creating the ledger"))?;
-        // A log made just now, under the lock, holds no event to check.
+        // Made just now and left empty, its head at the start: nothing to check.
         if !new_log {
             self.check_chain().await?;
         }

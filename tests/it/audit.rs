@@ -512,25 +512,39 @@ async fn the_ledger_and_the_log_must_agree() {
     db.drop().await;
 }
 
-/// A run that makes the ledger anew skips the chain check only when it made
-/// the event log too: an events table it finds is checked, whatever else is missing.
+/// A run that makes missing ledger tables skips the chain check only when
+/// the event log it leaves is empty with its head at the start: an events
+/// table it finds, or a head left behind by a dropped log, is checked.
 #[tokio::test]
-async fn an_event_log_found_beside_a_missing_ledger_table_is_still_checked() {
+async fn a_log_found_beside_missing_ledger_tables_is_still_checked() {
     let db = TestDb::new("audit_kept_log").await;
     expect_code(&host(Some(&db), &["run", "--to", "core@1.0.0"]), 0);
     let last = db.count("SELECT max(seq) FROM vytal.events").await;
     db.exec(&format!(
         "SET session_replication_role = replica; UPDATE vytal.events SET outcome = 'edited' WHERE seq = {last}; \
-         RESET session_replication_role; DROP TABLE vytal.migrations"
+         RESET session_replication_role"
     ))
     .await;
-    for args in [&["run"][..], &["run", "--atomic", "--to", "claims@1.0.0"]] {
+    let refused = |args: &[&str], expected: &str| {
         let o = host(Some(&db), args);
         expect_code(&o, 2);
-        assert!(stderr(&o).contains(&format!("event {last} does not match its hash")), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("has been tampered with"), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    };
+    // The migrations table dropped: made again, and the edited event still found.
+    for args in [&["run"][..], &["run", "--atomic", "--to", "claims@1.0.0"]] {
+        db.exec("DROP TABLE vytal.migrations").await;
+        refused(args, &format!("event {last} does not match its hash"));
         assert_eq!(db.count("SELECT count(*) FROM vytal.migrations").await, 0, "{args:?}");
         assert_eq!(db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'claims'").await, 0, "{args:?}");
     }
+    // The whole events table dropped, its head left: the log made again is empty, but the head says otherwise.
+    let head = db.count("SELECT seq FROM vytal.events_head").await;
+    db.exec("DROP TABLE vytal.events").await;
+    refused(&["run"], &format!("the chain's head is event {head}, but the last event is none"));
+    // The log made again holds the refusal alone, and nothing was applied.
+    assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE NOT (kind = 'run' AND outcome = 'failed')").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'claims'").await, 0);
     db.drop().await;
 }
 
