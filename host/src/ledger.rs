@@ -381,7 +381,7 @@ COMMIT;"#,
         self.known_to_exist.store(true, Ordering::Relaxed);
         self.has_down_checksum.store(true, Ordering::Relaxed);
         self.chain_made_here();
-        match rows.first() {
+        match rows.last() {
             Some(row) => row.try_get(0),
             None => Ok(false),
         }
@@ -704,7 +704,9 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
             if whole { "0".to_owned() } else { format!("(SELECT coalesce(max(seq), 0) - {TAIL} FROM \"{s}\".events)") };
         // One statement, one round trip: the acknowledgements, the guards, the
         // events that break the chain (in the tail, the first event's
-        // predecessor is outside the window), and the head against the last event.
+        // predecessor is outside the window, unless the window starts the
+        // log: then, as in a whole check, it must follow no event), and the
+        // head against the last event.
         // An event may lack a hash only if it was written before the chain
         // began: no hashed event before it, and not past the head, which
         // starts at the last event a ledger of format 1 had and moves with
@@ -716,7 +718,7 @@ COMMENT ON TABLE "{s}".marks IS 'what this database is: a row named production m
                SELECT seq, hash IS NULL AS unhashed, coalesce(hash = {intact}, false) AS intact, \
                       coalesce(prev_hash = lag(hash) OVER w OR (lag(hash) OVER w IS NULL AND prev_hash = ''), false) AS linked, \
                       coalesce(bool_or(hash IS NOT NULL) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS chained_before, \
-                      seq = min(seq) OVER () AS first, \
+                      seq = min(seq) OVER () AND seq > (SELECT min(f.seq) FROM \"{s}\".events f) AS first, \
                       coalesce(seq > (SELECT h.seq FROM \"{s}\".events_head h), false) AS past_head \
                FROM \"{s}\".events e WHERE seq >= {from} WINDOW w AS (ORDER BY seq)) \
              SELECT \

@@ -514,7 +514,7 @@ async fn the_ledger_and_the_log_must_agree() {
 
 /// A run that makes missing ledger tables skips the chain check only when
 /// the event log it leaves is empty with its head at the start: an events
-/// table it finds, or a head left behind by a dropped log, is checked.
+/// table it finds holding events, or a head left behind by a dropped log, is checked.
 #[tokio::test]
 async fn a_log_found_beside_missing_ledger_tables_is_still_checked() {
     let db = TestDb::new("audit_kept_log").await;
@@ -542,6 +542,9 @@ async fn a_log_found_beside_missing_ledger_tables_is_still_checked() {
     let head = db.count("SELECT seq FROM vytal.events_head").await;
     db.exec("DROP TABLE vytal.events").await;
     refused(&["run"], &format!("the chain's head is event {head}, but the last event is none"));
+    // The refusal went in the new log, chained onto the old head: its first
+    // event follows an event that is not there, and the next run says so.
+    refused(&["run"], "event 1 does not follow the event before it");
     // The log made again holds the refusal alone, and nothing was applied.
     assert_eq!(db.count("SELECT count(*) FROM vytal.events WHERE NOT (kind = 'run' AND outcome = 'failed')").await, 0);
     assert_eq!(db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'claims'").await, 0);
