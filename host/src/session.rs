@@ -333,22 +333,23 @@ impl<'c> Session<'c> {
             let ledger = Ledger::new(&schema);
             // Brought to the current format here in either case, so the
             // first connection, inside its transaction by then, has no DDL to run.
-            let created = match sqlx::raw_sql(AssertSqlSafe(timeouts)).execute(&mut conn).await {
+            let new_log = match sqlx::raw_sql(AssertSqlSafe(timeouts)).execute(&mut conn).await {
                 Ok(_) => ledger.ensure(&mut conn).await,
                 Err(e) => Err(e),
             };
             let _ = sqlx::Connection::close(conn).await;
-            created.map_err(SessionError::during("creating the ledger"))
+            new_log.map_err(SessionError::during("creating the ledger"))
         })));
         Ok(true)
     }
 
     /// Waits for a ledger being created beside ([`Session::ensure_ledger_beside`]);
-    /// at once when none is. A ledger that appeared meanwhile, made by
-    /// someone else, has its chain checked as [`Session::ensure_ledger`] does.
+    /// at once when none is. Unless the creation left the event log empty
+    /// with its head at the start, the chain is checked as
+    /// [`Session::ensure_ledger`] does (a ledger that appeared meanwhile).
     pub async fn ledger_ready(&mut self) -> Result<(), SessionError> {
         let Some(mut creating) = self.creating.take() else { return Ok(()) };
-        let created = match (&mut creating.0).await {
+        let new_log = match (&mut creating.0).await {
             Ok(result) => result?,
             Err(e) => {
                 return Err(SessionError::Database {
@@ -360,7 +361,7 @@ impl<'c> Session<'c> {
         // Either way the other connection brought it to the current format,
         // so nothing here runs DDL (this one may be inside its transaction).
         self.ledger.created_elsewhere();
-        if created { Ok(()) } else { self.check_chain().await }
+        if new_log { Ok(()) } else { self.check_chain().await }
     }
 
     /// [`Session::ledger_ready`] when the creation beside has already ended,
